@@ -1,0 +1,148 @@
+"""The transformers backend: batched, left-padded, chat templates applied, greedy by default.
+
+Multiple-choice scoring needs ONE forward pass per prompt: the log-probabilities of every option
+label are read at the answer position (the last prompt position) from the same logits. When
+text is generated too, those are the first generation step's logits, so it is still one pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+
+from harness.backends.base import ModelInfo, OnDone, Request, Response, Sampling
+from harness.backends.models import ResolvedModel
+from harness.backends.prompting import candidate_token_ids, logsumexp, render_prompt, uses_chat_template
+from harness.errors import HarnessError
+
+DTYPES = ("bfloat16", "float16", "float32")
+
+
+class HFBackend:
+    name = "hf"
+
+    def __init__(self, model: ResolvedModel, *, dtype: str = "bfloat16", device: str = "auto",
+                 batch_size: int = 16) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if dtype not in DTYPES:
+            raise HarnessError(f"unknown dtype '{dtype}' (choose from {', '.join(DTYPES)})")
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.torch = torch
+        self.device = device
+        self.batch_size = batch_size
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(model.path, revision=model.revision
+                                                           if model.source == "hub" else None)
+            self.model = AutoModelForCausalLM.from_pretrained(
+                model.path, dtype=getattr(torch, dtype),
+                revision=model.revision if model.source == "hub" else None).to(device).eval()
+        except OSError as exc:
+            raise HarnessError(f"cannot load model '{model.path}': {' '.join(str(exc).split())[:200]}") from None
+        self.tokenizer.padding_side = "left"
+        self.pad_id = self.tokenizer.pad_token_id
+        if self.pad_id is None:
+            self.pad_id = self.tokenizer.eos_token_id
+        template = getattr(self.tokenizer, "chat_template", None)
+        revision = model.revision or getattr(self.model.config, "_commit_hash", None)
+        self.info = ModelInfo(
+            name=model.name, path=model.path, source=model.source, backend=self.name, dtype=dtype,
+            device=device, revision=revision, weights_sha256=model.weights_sha256,
+            chat_template_sha256=hashlib.sha256(template.encode()).hexdigest() if template else None,
+        )
+        self.model_seconds = 0.0
+
+    # -- rendering -------------------------------------------------------------------------
+    def prompt_ids(self, request: Request) -> list[int]:
+        text = render_prompt(self.tokenizer, request.messages, request.chat_template)
+        # A chat template already writes the special tokens (BOS where the model wants it).
+        special = not uses_chat_template(self.tokenizer, request.chat_template)
+        return self.tokenizer(text, add_special_tokens=special)["input_ids"]
+
+    # -- running ---------------------------------------------------------------------------
+    def run(self, requests: Sequence[Request], on_done: OnDone | None = None) -> list[Response]:
+        prompts = [self.prompt_ids(r) for r in requests]
+        # Batch requests that share generation settings, longest first (memory errors show early).
+        order = sorted(range(len(requests)),
+                       key=lambda i: (requests[i].generate, requests[i].sampling.model_dump_json(), -len(prompts[i])))
+        results: list[Response | None] = [None] * len(requests)
+        batch: list[int] = []
+        for i in order:
+            if batch and (len(batch) == self.batch_size or not _same_kind(requests[batch[0]], requests[i])):
+                self._run_batch(batch, requests, prompts, results, on_done)
+                batch = []
+            batch.append(i)
+        if batch:
+            self._run_batch(batch, requests, prompts, results, on_done)
+        return [r for r in results if r is not None]
+
+    def _run_batch(self, batch, requests, prompts, results, on_done) -> None:  # type: ignore[no-untyped-def]
+        torch = self.torch
+        width = max(len(prompts[i]) for i in batch)
+        ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, i in enumerate(batch):
+            p = prompts[i]
+            ids[row, width - len(p):] = torch.tensor(p)
+            mask[row, width - len(p):] = 1
+        ids, mask = ids.to(self.device), mask.to(self.device)
+        first = requests[batch[0]]
+        start = time.perf_counter()
+        with torch.inference_mode():
+            if first.generate:
+                texts, n_out, finish, step0 = self._generate(ids, mask, first.sampling)
+            else:
+                positions = (mask.cumsum(-1) - 1).clamp(min=0)
+                logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
+                                    logits_to_keep=1).logits[:, -1, :]
+                step0 = logits.float().log_softmax(-1)
+                texts, n_out, finish = [None] * len(batch), [0] * len(batch), [None] * len(batch)
+        self.model_seconds += time.perf_counter() - start
+        for row, i in enumerate(batch):
+            req = requests[i]
+            cand = None
+            if req.candidates:
+                cand = {c: logsumexp([float(step0[row, t]) for t in candidate_token_ids(self.tokenizer, c)])
+                        for c in req.candidates}
+            results[i] = Response(text=texts[row], candidate_logprobs=cand, prompt_tokens=len(prompts[i]),
+                                  output_tokens=n_out[row], finish_reason=finish[row])
+        if on_done:
+            on_done([(i, results[i]) for i in batch])
+
+    def _generate(self, ids, mask, sampling: Sampling):  # type: ignore[no-untyped-def]
+        torch = self.torch
+        sample = sampling.temperature > 0
+        if sample:
+            torch.manual_seed(sampling.seed)
+        out = self.model.generate(
+            input_ids=ids, attention_mask=mask, max_new_tokens=sampling.max_tokens, do_sample=sample,
+            temperature=sampling.temperature if sample else None, top_p=sampling.top_p if sample else None,
+            top_k=None, pad_token_id=self.pad_id, output_logits=True, return_dict_in_generate=True)
+        new = out.sequences[:, ids.shape[1]:]
+        eos = set(_as_list(self.model.generation_config.eos_token_id) + _as_list(self.tokenizer.eos_token_id))
+        texts, n_out, finish = [], [], []
+        for row in new.tolist():
+            end = next((k for k, t in enumerate(row) if t in eos or t == self.pad_id), None)
+            tokens = row if end is None else row[:end]
+            text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+            reason = "stop" if end is not None else "length"
+            for s in sampling.stop:
+                if s in text:
+                    text, reason = text[: text.index(s)], "stop"
+            texts.append(text)
+            n_out.append(len(tokens))
+            finish.append(reason)
+        return texts, n_out, finish, out.logits[0].float().log_softmax(-1)
+
+
+def _same_kind(a: Request, b: Request) -> bool:
+    return a.generate == b.generate and a.sampling == b.sampling
+
+
+def _as_list(x) -> list[int]:  # type: ignore[no-untyped-def]
+    if x is None:
+        return []
+    return list(x) if isinstance(x, (list, tuple)) else [x]

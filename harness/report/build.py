@@ -1,0 +1,80 @@
+"""Build one self-contained HTML file (no CDN, opens offline) from run directories.
+
+Everything that came from a dataset or a model is escaped by jinja2's autoescape; the template
+never marks such text safe.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import jinja2
+from pydantic import ValidationError
+
+from harness import __version__
+from harness.errors import HarnessError
+from harness.results import RunResult, atomic_write_text, read_result
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("harness", "report/templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def find_run_dirs(paths: list[Path]) -> list[Path]:
+    """Run directories named directly, or found one level below a named directory."""
+    found: list[Path] = []
+    for p in paths:
+        if (p / "results.json").is_file():
+            found.append(p)
+        elif p.is_dir():
+            found.extend(sorted(d for d in p.iterdir() if (d / "results.json").is_file()))
+        else:
+            raise HarnessError("not a run directory or a folder of runs", file=p)
+    return found
+
+
+def load_runs(paths: list[Path]) -> list[RunResult]:
+    runs = []
+    for d in find_run_dirs(paths):
+        try:
+            runs.append(read_result(d))
+        except (ValidationError, ValueError) as exc:
+            raise HarnessError(f"not a valid results file ({str(exc).splitlines()[0]})",
+                               file=d / "results.json") from None
+    return runs
+
+
+def model_label(run: RunResult) -> str:
+    return f"{run.model.name} ({run.model.backend}, {run.model.dtype})"
+
+
+def latest_per_cell(runs: list[RunResult]) -> dict[tuple[str, str], RunResult]:
+    cells: dict[tuple[str, str], RunResult] = {}
+    for run in sorted(runs, key=lambda r: (r.created_at, r.run_id)):
+        cells[(model_label(run), run.task.name)] = run
+    return cells
+
+
+def render_report(runs: list[RunResult]) -> str:
+    cells = latest_per_cell(runs)
+    models = sorted({m for m, _ in cells})
+    tasks = sorted({t for _, t in cells})
+    return _ENV.get_template("report.html.j2").render(
+        cells=cells, models=models, tasks=tasks, runs=list(cells.values()), model_label=model_label,
+        version=__version__, generated=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+
+def write_report(paths: list[Path], output: Path) -> tuple[Path, int]:
+    runs = load_runs(paths)
+    if not runs:
+        raise HarnessError("no runs found (a run directory holds results.json)",
+                           file=", ".join(str(p) for p in paths))
+    if output.suffix != ".html":
+        output = output / "index.html"
+    atomic_write_text(output, render_report(runs))
+    return output, len(runs)

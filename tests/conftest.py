@@ -1,0 +1,63 @@
+"""Shared fixtures: paths, a task-file writer, and the real embedded model (session-scoped)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+PROMPT = ROOT / "prompts" / "mc" / "question.j2"
+
+ROWS = [
+    {"id": "q1", "domain": "geo", "question": "Capital of France?", "choices": ["Berlin", "Paris", "Rome", "Madrid"],
+     "answer": "B"},
+    {"id": "q2", "domain": "geo", "question": "Capital of Italy?", "choices": ["Rome", "Paris", "Oslo", "Bern"],
+     "answer": "A"},
+    {"id": "q3", "domain": "math", "question": "What is 2 + 2?", "choices": ["3", "5", "4", "22"], "answer": "C"},
+]
+
+
+def task_yaml(data_file: str = "data.jsonl", **overrides: str) -> str:
+    parts = {
+        "name": "name: tiny",
+        "type": "type: multiple_choice",
+        "dataset": f"dataset:\n  path: {data_file}",
+        "fields": "fields:\n  id: id\n  question: question",
+        "choices": "choices:\n  field: choices",
+        "target": "target:\n  field: answer",
+        "prompt": f"prompt:\n  template: {PROMPT}",
+        "groups": "groups: [domain]",
+    }
+    parts.update(overrides)
+    return "\n".join(v for v in parts.values() if v) + "\n"
+
+
+@pytest.fixture
+def make_task(tmp_path: Path):
+    """Write a task file plus a JSONL dataset into tmp_path and return the task path."""
+
+    def _make(rows: list[dict] | None = None, yaml_text: str | None = None, name: str = "task.yaml") -> Path:
+        data = tmp_path / "data.jsonl"
+        data.write_text("".join(json.dumps(r) + "\n" for r in (ROWS if rows is None else rows)))
+        path = tmp_path / name
+        path.write_text(task_yaml() if yaml_text is None else yaml_text)
+        return path
+
+    return _make
+
+
+@pytest.fixture(scope="session")
+def embedded_backend():
+    """The real embedded model through the real transformers backend (converted once, cached)."""
+    from harness.backends.hf import HFBackend
+    from harness.backends.models import resolve_model
+
+    return HFBackend(resolve_model(None), dtype="float32", batch_size=4)
+
+
+def needs_shared_data(sub: str):
+    return pytest.mark.skipif(not (SHARED_DATA / sub).exists(),
+                              reason=f"../shared/data/{sub} is absent (third-party data kept beside the repo)")

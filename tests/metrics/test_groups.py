@@ -1,0 +1,50 @@
+import pytest
+
+from harness.metrics.groups import accuracy_metrics
+
+CORRECT = [True, True, False, True, False, False]
+ITEMS = ["1", "2", "3", "4", "5", "6"]
+GROUPS = {"domain": ["a", "a", "a", "b", "b", "b"]}
+ALL = ["accuracy", "worst_group_accuracy", "invalid_rate"]
+
+
+def run(min_size=1, **kw):
+    return accuracy_metrics(CORRECT, [False, False, True, False, False, False], ITEMS, GROUPS,
+                            wanted=kw.get("wanted", ALL), seed=0, resamples=200, level=0.95,
+                            min_group_size=min_size)
+
+
+def by_name(metrics):
+    return {m.name: m for m in metrics}
+
+
+def test_hand_computed_values():
+    metrics, (bd,) = run()
+    m = by_name(metrics)
+    assert m["accuracy"].value == pytest.approx(0.5) and m["accuracy"].n == 6
+    assert m["invalid_rate"].value == pytest.approx(1 / 6)
+    assert m["worst_group_accuracy"].value == pytest.approx(1 / 3)
+    assert m["worst_group_accuracy"].group == "b" and m["worst_group_accuracy"].n == 3
+    assert m["worst_group_gap"].value == pytest.approx(0.5 - 1 / 3)
+    assert [g.value for g in bd.groups] == pytest.approx([2 / 3, 1 / 3])
+    assert (bd.worst, bd.best) == ("b", "a")
+    for metric in metrics:
+        assert metric.ci_low <= metric.value <= metric.ci_high
+        assert metric.formula and metric.ci_method
+
+
+def test_small_groups_are_flagged_not_crowned():
+    metrics, (bd,) = run(min_size=4)
+    assert all(g.small for g in bd.groups) and bd.worst is None
+    assert by_name(metrics)["worst_group_accuracy"].value is None
+
+
+def test_same_seed_same_cis():
+    a, _ = run()
+    b, _ = run()
+    assert [m.model_dump() for m in a] == [m.model_dump() for m in b]
+
+
+def test_only_wanted_metrics():
+    metrics, _ = run(wanted=["accuracy"])
+    assert [m.name for m in metrics] == ["accuracy"]

@@ -1,0 +1,64 @@
+"""The report is built from results files only and escapes every text from data or models."""
+
+from pathlib import Path
+
+from harness.backends.base import ModelInfo
+from harness.report.build import render_report, write_report
+from harness.results import (
+    Counts,
+    Environment,
+    GroupBreakdown,
+    GroupValue,
+    Metric,
+    RunResult,
+    Settings,
+    TaskRecord,
+    Timing,
+    write_run,
+)
+
+PAYLOAD = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
+
+
+def fake_run(run_id: str, model: str, task: str, acc: float, created: str = "2026-01-01T00:00:00") -> RunResult:
+    metric = Metric(name="accuracy", value=acc, ci_low=acc - 0.1, ci_high=acc + 0.1, n=10, formula="mean")
+    wg = Metric(name="worst_group_accuracy", value=acc / 2, ci_low=0.0, ci_high=acc, n=5, formula="min",
+                group_key="domain", group=PAYLOAD)
+    groups = [GroupBreakdown(key="domain", min_group_size=1, worst=PAYLOAD, best="fine", groups=[
+        GroupValue(group=PAYLOAD, items=5, value=acc / 2, ci_low=0.0, ci_high=acc, n=5),
+        GroupValue(group="fine", items=5, value=acc, ci_low=0.0, ci_high=1.0, n=5)])]
+    return RunResult(
+        run_id=run_id, created_at=created,
+        task=TaskRecord(name=task, version=1, file="t.yaml", config_hash="abc", config={}),
+        model=ModelInfo(name=model, path="/m", source="local", backend="hf", dtype="float32", device="cpu"),
+        settings=Settings(seed=1, batch_size=1, limit=None, bootstrap_resamples=10, ci_level=0.95,
+                          min_group_size=1),
+        environment=Environment(harness_version="0", python="3", platform="x", packages={}, git_commit=None,
+                                git_dirty=None),
+        counts=Counts(items=10, samples=10, requests_unique=10, invalid=0),
+        metrics=[metric, wg], groups=groups,
+        timing=Timing(total_s=1, model_load_s=0, inference_s=1, model_s=1))
+
+
+def test_payloads_are_escaped():
+    html = render_report([fake_run("r1", PAYLOAD, PAYLOAD, 0.5)])
+    assert "<script>window.pwned" not in html
+    assert 'onerror="window' not in html
+    assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in html
+    assert html.count("<script>") == 1  # only the report's own sorting script
+
+
+def test_self_contained():
+    html = render_report([fake_run("r1", "m", "t", 0.5)])
+    assert "http://" not in html and "https://" not in html
+
+
+def test_latest_run_per_model_and_task_wins(tmp_path: Path):
+    write_run(tmp_path / "old", fake_run("old", "m", "t", 0.1, "2026-01-01T00:00:00"), [])
+    write_run(tmp_path / "new", fake_run("new", "m", "t", 0.9, "2026-01-02T00:00:00"), [])
+    write_run(tmp_path / "other", fake_run("other", "m2", "t", 0.4), [])
+    path, count = write_report([tmp_path], tmp_path / "out")
+    html = path.read_text()
+    assert path.name == "index.html" and count == 3
+    assert "90.0" in html and "10.0<" not in html
+    assert "run-new" in html and "run-old" not in html

@@ -1,0 +1,29 @@
+import math
+
+import pytest
+
+from harness.backends.base import Response
+from harness.data import Item
+from harness.scoring.multiple_choice import score_multiple_choice
+from harness.variants import original
+
+ITEM = Item(id="1", question="q", choices=["w", "x", "y", "z"], labels=list("ABCD"), target=2, groups={}, row={})
+
+
+def test_logprobs_argmax_and_gold_prob():
+    lp = {"A": math.log(0.1), "B": math.log(0.2), "C": math.log(0.6), "D": math.log(0.1)}
+    s = score_multiple_choice(original(ITEM), Response(candidate_logprobs=lp), "logprobs")
+    assert s.predicted == "C" and s.correct and not s.invalid
+    assert s.gold_prob == pytest.approx(0.6)
+
+
+def test_logprob_ties_go_to_first_label():
+    lp = {k: -1.0 for k in "ABCD"}
+    assert score_multiple_choice(original(ITEM), Response(candidate_logprobs=lp), "logprobs").predicted == "A"
+
+
+def test_generate_invalid_counts_as_wrong():
+    s = score_multiple_choice(original(ITEM), Response(text="no idea"), "generate")
+    assert s.invalid and not s.correct and s.predicted is None
+    s = score_multiple_choice(original(ITEM), Response(text="The answer is C"), "generate")
+    assert s.correct

@@ -1,0 +1,97 @@
+"""The CLI's contract for bad input: one line naming file/line/field, exit code 2, no traceback."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from harness.cli import app
+from tests.conftest import ROOT
+
+BAD = ROOT / "tests" / "bad_inputs"
+runner = CliRunner()
+
+
+def cli(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_validate_ok(make_task):
+    result = cli("validate", str(make_task()))
+    assert result.exit_code == 0, result.output
+    assert "ok" in result.output and "3 items" in result.output
+
+
+# (file in tests/bad_inputs, fragment of the one-line error)
+CASES = [
+    ("yaml_syntax.yaml", "yaml_syntax.yaml:4: YAML syntax error"),
+    ("unknown_key.yaml", "unknown_key.yaml:3: field 'descripton': unknown key"),
+    ("wrong_type.yaml", "wrong_type.yaml:13: field 'groups': Input should be a valid list"),
+    ("missing_template.yaml", "missing_template.yaml:12: field 'prompt.template': template file not found"),
+    ("empty.yaml", "empty.yaml: file is empty"),
+    ("top_level_list.yaml", "top level must be a mapping"),
+    ("python_tag.yaml", "python_tag.yaml:1: field 'name': unsupported YAML value"),
+    ("duplicate_key.yaml", "duplicate_key.yaml:3: field 'name': duplicate key"),
+    ("missing_column.yaml", "missing_column.yaml:13: field 'groups.0': column 'topic' is not in the dataset"),
+    ("target_out_of_range.yaml", "row 2: answer 'E' is not one of the labels"),
+    ("too_few_choices.yaml", "row 1: has 3 options but the task has 4 labels"),
+    ("unknown_variable.yaml", "template uses an unknown variable"),
+]
+
+
+@pytest.mark.parametrize(("name", "fragment"), CASES)
+def test_bad_inputs_one_line_exit_2(name, fragment):
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "validate", str(BAD / name)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("harness: error: ")
+    assert fragment in lines[0]
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_binary_file(tmp_path):
+    f = tmp_path / "bin.yaml"
+    f.write_bytes(bytes(range(256)))
+    result = cli("validate", str(f))
+    assert result.exit_code == 2 and "binary file" in result.output
+
+
+def test_run_refuses_bad_task_before_loading_a_model(tmp_path):
+    f = tmp_path / "t.yaml"
+    f.write_text("name: x\n")
+    result = cli("run", str(f), "--model", str(tmp_path / "no-such-model"))
+    assert result.exit_code == 2 and "required key is missing" in result.output
+
+
+def test_run_with_missing_model_folder(make_task, tmp_path):
+    result = cli("run", str(make_task()), "--model", str(tmp_path / "nowhere"), "-o", str(tmp_path / "runs"))
+    assert result.exit_code == 2
+    assert "model folder not found" in result.output
+
+
+def test_schema_prints_json():
+    result = cli("schema")
+    assert result.exit_code == 0
+    assert json.loads(result.output)["title"] == "TaskSpec"
+
+
+def test_list_builtin_tasks():
+    result = cli("list", str(ROOT / "tasks"))
+    assert result.exit_code == 0
+    assert "general_knowledge" in result.output
+
+
+def test_builtin_tasks_validate_without_data():
+    files = [str(p) for p in sorted(Path(ROOT / "tasks").glob("*.yaml"))]
+    result = cli("validate", "--no-data", *files)
+    assert result.exit_code == 0, result.output
+
+
+def test_report_without_runs(tmp_path):
+    result = cli("report", str(tmp_path), "-o", str(tmp_path / "r.html"))
+    assert result.exit_code == 2 and "no runs found" in result.output

@@ -1,0 +1,111 @@
+import json
+
+import pytest
+
+from harness.data import load_items, parse_option_block
+from harness.errors import HarnessError
+from harness.spec import load_task
+from tests.conftest import ROWS, needs_shared_data, task_yaml
+
+
+def items_or_error(make_task, rows=None, yaml_text=None):
+    task = load_task(make_task(rows=rows, yaml_text=yaml_text))
+    return load_items(task)
+
+
+def test_rows_become_items(make_task):
+    items = items_or_error(make_task)
+    assert [i.id for i in items] == ["q1", "q2", "q3"]
+    assert items[0].target == 1 and items[0].target_label == "B"
+    assert items[2].groups == {"domain": "math"}
+
+
+def test_csv_with_one_column_per_option(tmp_path, make_task):
+    (tmp_path / "d.csv").write_text("q,a,b,c,d,gold\nWhat is 1+1?,1,2,3,4,1\n")
+    yaml_text = task_yaml("d.csv", fields="fields:\n  question: q",
+                          choices="choices:\n  fields: [a, b, c, d]",
+                          target="target:\n  field: gold\n  format: index", groups="")
+    items = items_or_error(make_task, yaml_text=yaml_text)
+    assert items[0].choices == ["1", "2", "3", "4"]
+    assert items[0].target_label == "B"
+    assert items[0].id == "0"
+
+
+def test_option_block():
+    assert parse_option_block("(A)True, True\n(B)False\n(C) x (y)\n(D)4", list("ABCD")) == \
+        ["True, True", "False", "x (y)", "4"]
+    with pytest.raises(ValueError, match=r"no '\(D\)'"):
+        parse_option_block("(A)1 (B)2 (C)3", list("ABCD"))
+
+
+@pytest.mark.parametrize(
+    ("row_update", "field", "fragment"),
+    [
+        ({"answer": "E"}, "answer", "not one of the labels"),
+        ({"choices": ["x", "y", "z"]}, "choices", "has 3 options"),
+        ({"question": ""}, "question", "non-empty"),
+        ({"answer": None}, "answer", "missing"),
+        ({"choices": ["x", "", "z", "w"]}, "choices", "empty"),
+    ],
+)
+def test_bad_rows_name_row_and_field(make_task, row_update, field, fragment):
+    rows = [dict(r) for r in ROWS]
+    rows[1].update(row_update)
+    with pytest.raises(HarnessError) as info:
+        items_or_error(make_task, rows=rows)
+    assert info.value.field == field
+    assert "row 2" in info.value.message and fragment in info.value.message
+
+
+def test_every_bad_row_is_counted(make_task):
+    rows = [dict(r, answer="Z") for r in ROWS]
+    with pytest.raises(HarnessError, match=r"row 1: .*2 more bad rows: 2, 3"):
+        items_or_error(make_task, rows=rows)
+
+
+def test_missing_column_names_the_task_field(make_task):
+    with pytest.raises(HarnessError) as info:
+        items_or_error(make_task, yaml_text=task_yaml(groups="groups: [region]"))
+    assert info.value.field == "groups.0"
+    assert "column 'region'" in info.value.message
+    assert info.value.file.endswith("task.yaml")
+
+
+def test_duplicate_ids(make_task):
+    rows = [dict(r, id="same") for r in ROWS]
+    with pytest.raises(HarnessError, match="duplicate item id 'same'"):
+        items_or_error(make_task, rows=rows)
+
+
+def test_missing_dataset_file_and_empty_dataset(tmp_path, make_task):
+    with pytest.raises(HarnessError, match="dataset file not found"):
+        items_or_error(make_task, yaml_text=task_yaml("nothere.jsonl"))
+    (tmp_path / "empty.csv").write_text("id,question,choices,answer,domain\n")
+    with pytest.raises(HarnessError, match="no rows"):
+        items_or_error(make_task, yaml_text=task_yaml("empty.csv"))
+
+
+def test_limit(make_task):
+    text = task_yaml() + "limit: 2\n"
+    assert len(items_or_error(make_task, yaml_text=text)) == 2
+
+
+def test_builtin_dataset_is_balanced():
+    from tests.conftest import ROOT
+
+    rows = [json.loads(x) for x in (ROOT / "tasks/data/general_knowledge.jsonl").read_text().splitlines()]
+    domains = {r["domain"] for r in rows}
+    assert len(rows) >= 120 and len(domains) >= 10
+    assert all(len(r["choices"]) == 4 and len(set(r["choices"])) == 4 for r in rows)
+    letters = [r["answer"] for r in rows]
+    assert {letters.count(x) for x in "ABCD"} == {len(rows) // 4}
+
+
+@needs_shared_data("parrot_mmlu")
+def test_parrot_items_load_with_13_subjects():
+    from tests.conftest import ROOT
+
+    items = load_items(load_task(ROOT / "tasks" / "parrot.yaml"))
+    assert len(items) == 1302
+    assert len({i.groups["base.subset"] for i in items}) == 13
+    assert all(len(i.choices) == 4 for i in items)

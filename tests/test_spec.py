@@ -1,0 +1,65 @@
+import json
+
+import pytest
+
+from harness.errors import HarnessError
+from harness.spec import TaskSpec, load_task
+from tests.conftest import task_yaml
+
+
+def bad(make_task, **overrides) -> HarnessError:
+    path = make_task(yaml_text=task_yaml(**overrides))
+    with pytest.raises(HarnessError) as info:
+        load_task(path)
+    return info.value
+
+
+def test_valid_task_loads(make_task):
+    task = load_task(make_task())
+    assert task.spec.name == "tiny"
+    assert task.spec.choices.labels == ["A", "B", "C", "D"]
+    assert task.spec.answer == "logprobs"
+    assert len(task.config_hash) == 16
+
+
+def test_unknown_key_names_field_and_line(make_task):
+    exc = bad(make_task, choices="choices:\n  field: choices\n  colour: red")
+    assert exc.field == "choices.colour"
+    assert exc.line == 10
+    assert "unknown key" in str(exc)
+
+
+def test_wrong_type(make_task):
+    exc = bad(make_task, groups="groups: 7")
+    assert exc.field == "groups"
+    assert "list" in exc.message
+
+
+def test_missing_required_key(make_task):
+    exc = bad(make_task, target="")
+    assert exc.field == "target"
+    assert "required" in exc.message
+
+
+def test_missing_template(make_task):
+    exc = bad(make_task, prompt="prompt:\n  template: nowhere.j2")
+    assert exc.field == "prompt.template"
+    assert "not found" in exc.message
+
+
+def test_choices_need_exactly_one_source(make_task):
+    exc = bad(make_task, choices="choices:\n  field: choices\n  block: opts")
+    assert exc.field == "choices"
+    assert "exactly one" in exc.message
+
+
+def test_unknown_metric_and_answer_mode(make_task):
+    assert bad(make_task, groups="metrics: [accuracy, vibes]").field == "metrics.1"
+    assert bad(make_task, groups="answer: guess").field == "answer"
+
+
+def test_schema_is_json_and_forbids_extra_keys():
+    schema = TaskSpec.model_json_schema()
+    json.dumps(schema)
+    assert schema["additionalProperties"] is False
+    assert "dataset" in schema["required"]
