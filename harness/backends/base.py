@@ -58,6 +58,8 @@ class Response(BaseModel):
     text: str | None = None
     candidate_logprobs: dict[str, float] | None = Field(
         None, description="log of the summed probability of each candidate's surface forms as the next token")
+    candidates_floored: tuple[str, ...] = Field(
+        (), description="candidates outside the backend's top-k log-probs: their value is a floor, not exact")
     prompt_tokens: int = 0
     output_tokens: int = 0
     finish_reason: str | None = None

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from harness.backends.base import ModelInfo, OnDone, Request, Response, Sampling
 from harness.backends.models import ResolvedModel
-from harness.backends.prompting import candidate_token_ids, logsumexp, render_prompt, uses_chat_template
+from harness.backends.prompting import candidate_token_ids, encode_prompt, logsumexp
 from harness.errors import HarnessError
 
 DTYPES = ("bfloat16", "float16", "float32")
@@ -55,16 +55,8 @@ class HFBackend:
         )
         self.model_seconds = 0.0
 
-    # -- rendering -------------------------------------------------------------------------
-    def prompt_ids(self, request: Request) -> list[int]:
-        text = render_prompt(self.tokenizer, request.messages, request.chat_template)
-        # A chat template already writes the special tokens (BOS where the model wants it).
-        special = not uses_chat_template(self.tokenizer, request.chat_template)
-        return self.tokenizer(text, add_special_tokens=special)["input_ids"]
-
-    # -- running ---------------------------------------------------------------------------
     def run(self, requests: Sequence[Request], on_done: OnDone | None = None) -> list[Response]:
-        prompts = [self.prompt_ids(r) for r in requests]
+        prompts = [encode_prompt(self.tokenizer, r) for r in requests]
         # Batch requests that share generation settings, longest first (memory errors show early).
         order = sorted(range(len(requests)),
                        key=lambda i: (requests[i].generate, requests[i].sampling.model_dump_json(), -len(prompts[i])))
@@ -133,7 +125,7 @@ class HFBackend:
                 if s in text:
                     text, reason = text[: text.index(s)], "stop"
             texts.append(text)
-            n_out.append(len(tokens))
+            n_out.append(len(tokens) + (end is not None))  # the stop token was generated too
             finish.append(reason)
         return texts, n_out, finish, out.logits[0].float().log_softmax(-1)
 

@@ -27,6 +27,14 @@ def render_prompt(tokenizer, messages: Sequence[Message], mode: str) -> str:  # 
     return render_plain(messages)
 
 
+def encode_prompt(tokenizer, request) -> list[int]:  # type: ignore[no-untyped-def]
+    """Token ids of the rendered prompt. A chat template writes its own special tokens (BOS where
+    the model wants one); plain text gets the tokenizer's usual special tokens."""
+    text = render_prompt(tokenizer, request.messages, request.chat_template)
+    special = not uses_chat_template(tokenizer, request.chat_template)
+    return tokenizer(text, add_special_tokens=special)["input_ids"]
+
+
 def render_plain(messages: Sequence[Message]) -> str:
     system = [m.content for m in messages if m.role == "system"]
     turns = [m for m in messages if m.role != "system"]

