@@ -72,7 +72,7 @@ def run(
 ) -> None:
     """Evaluate a model on one or more tasks; write runs/<id>/results.json, samples.jsonl and the report."""
     from harness.backends.models import resolve_model
-    from harness.backends.registry import BackendOptions, make_backend
+    from harness.backends.registry import BackendOptions, LazyBackend
     from harness.cache import RequestCache
     from harness.report.build import write_report
     from harness.runner import RunOptions, run_task
@@ -81,13 +81,8 @@ def run(
     try:
         loaded = [load_task(t) for t in tasks]  # fail fast, before loading a model
         _quiet_libraries()
-        t0 = time.perf_counter()
-        with out.status("Loading model (the embedded model is converted once on first use)..."):
-            engine = make_backend(backend, resolve_model(model), BackendOptions(
-                dtype=dtype, device=device, batch_size=batch_size, tensor_parallel_size=tensor_parallel_size))
-        load_s = time.perf_counter() - t0
-        out.print(f"model [bold]{engine.info.name}[/] on {engine.info.backend}/{engine.info.device} ({dtype}), "
-                  f"loaded in {load_s:.1f} s")
+        engine = LazyBackend(backend, resolve_model(model), BackendOptions(
+            dtype=dtype, device=device, batch_size=batch_size, tensor_parallel_size=tensor_parallel_size))
         options = RunOptions(seed=seed, batch_size=batch_size, limit=limit)
         cache = None if no_cache else RequestCache(cache_path or _default_cache())
         results = []
@@ -104,12 +99,16 @@ def run(
                     tid = bar.add_task(name, total=total)
                     return lambda k: bar.advance(tid, k)
 
-                result = run_task(task, engine, options, run_dir, cache=cache,
-                                  model_load_s=load_s if not results else 0.0, on_start=on_start)
+                result = run_task(task, engine, options, run_dir, cache=cache, on_start=on_start)
             if result.counts.requests_cached:
                 out.print(f"{task.spec.name}: {result.counts.requests_cached} of {result.counts.requests_unique} "
                           "requests answered from the cache")
             results.append((run_dir, result))
+        if engine.engine is None:
+            out.print(f"model {engine.info.name} not loaded: every answer came from the cache")
+        else:
+            out.print(f"model {engine.info.name} on {engine.info.backend}/{engine.info.device} ({dtype}), "
+                      f"loaded in {engine.load_seconds:.1f} s", markup=False, highlight=False)
         _summary(results)
         if not no_report:
             path, count = write_report([output], report)

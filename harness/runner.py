@@ -61,7 +61,7 @@ def answer(requests: list[Request], backend: Backend, cache: RequestCache | None
 
 
 def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *,
-             cache: RequestCache | None = None, model_load_s: float = 0.0,
+             cache: RequestCache | None = None,
              on_start: Callable[[int], Progress] | None = None) -> RunResult:
     started = time.perf_counter()
     if options.limit is not None:
@@ -72,10 +72,12 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
     the_plan = plan(task, variants, options.seed)
 
     model_s_before = getattr(backend, "model_seconds", 0.0)
+    load_before = getattr(backend, "load_seconds", 0.0)  # a LazyBackend loads on first need
     t0 = time.perf_counter()
     progress = on_start(len(the_plan.unique)) if on_start else None
     answers, from_cache = answer(the_plan.unique, backend, cache, progress)
-    inference_s = time.perf_counter() - t0
+    model_load_s = getattr(backend, "load_seconds", 0.0) - load_before
+    inference_s = time.perf_counter() - t0 - model_load_s
 
     samples = []
     for variant, request in zip(variants, the_plan.requests):
@@ -108,7 +110,7 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
                       requests_cached=from_cache, invalid=sum(s.invalid for s in samples)),
         metrics=metrics,
         groups=breakdowns,
-        timing=Timing(total_s=round(time.perf_counter() - started + model_load_s, 3),
+        timing=Timing(total_s=round(time.perf_counter() - started, 3),
                       model_load_s=round(model_load_s, 3), inference_s=round(inference_s, 3),
                       model_s=round(getattr(backend, "model_seconds", 0.0) - model_s_before, 3)),
     )

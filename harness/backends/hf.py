@@ -7,12 +7,11 @@ text is generated too, those are the first generation step's logits, so it is st
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Sequence
 
-from harness.backends.base import ModelInfo, OnDone, Request, Response, Sampling
-from harness.backends.models import ResolvedModel
+from harness.backends.base import OnDone, Request, Response, Sampling
+from harness.backends.models import ResolvedModel, describe
 from harness.backends.prompting import candidate_token_ids, encode_prompt, logsumexp
 from harness.errors import HarnessError
 
@@ -46,13 +45,8 @@ class HFBackend:
         self.pad_id = self.tokenizer.pad_token_id
         if self.pad_id is None:
             self.pad_id = self.tokenizer.eos_token_id
-        template = getattr(self.tokenizer, "chat_template", None)
-        revision = model.revision or getattr(self.model.config, "_commit_hash", None)
-        self.info = ModelInfo(
-            name=model.name, path=model.path, source=model.source, backend=self.name, dtype=dtype,
-            device=device, revision=revision, weights_sha256=model.weights_sha256,
-            chat_template_sha256=hashlib.sha256(template.encode()).hexdigest() if template else None,
-        )
+        self.info = describe(model, backend=self.name, dtype=dtype, device=device,
+                             chat_template=getattr(self.tokenizer, "chat_template", None))
         self.model_seconds = 0.0
 
     def run(self, requests: Sequence[Request], on_done: OnDone | None = None) -> list[Response]:

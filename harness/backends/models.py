@@ -71,6 +71,17 @@ class ResolvedModel:
     weights_sha256: str | None = None
 
 
+def describe(model: ResolvedModel, *, backend: str, dtype: str, device: str, chat_template: str | None):  # type: ignore[no-untyped-def]
+    """The ModelInfo every backend reports: known from the folder and tokenizer, before weights load,
+    so a fully cached run never has to load them."""
+    from harness.backends.base import ModelInfo
+
+    return ModelInfo(
+        name=model.name, path=model.path, source=model.source, backend=backend, dtype=dtype, device=device,
+        revision=model.revision, weights_sha256=model.weights_sha256,
+        chat_template_sha256=hashlib.sha256(chat_template.encode()).hexdigest() if chat_template else None)
+
+
 def _sha256_files(folder: Path) -> str:
     digest = hashlib.sha256()
     for f in sorted(folder.glob("*.safetensors")) + sorted(folder.glob("*.bin")):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import time
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel
@@ -18,6 +21,69 @@ class BackendOptions(BaseModel):
     device: str = "auto"
     batch_size: int = 16
     tensor_parallel_size: int = 1
+
+
+class LazyBackend:
+    """A backend whose weights load on the first request that needs them.
+
+    `info` (what the cache keys on) comes from the folder and the tokenizer alone, so a run whose
+    every request is cached never loads the model.
+    """
+
+    def __init__(self, name: str, model: ResolvedModel, options: BackendOptions) -> None:
+        from harness.backends.models import describe
+
+        if name not in ("hf", "vllm"):
+            raise HarnessError(f"unknown backend '{name}' (choose hf or vllm)")
+        self.name, self.model, self.options = name, model, options
+        device = options.device if options.device != "auto" else _default_device()
+        self.info = describe(model, backend=name, dtype=options.dtype, device=device,
+                             chat_template=chat_template_of(model))
+        self.engine: Backend | None = None
+        self.load_seconds = 0.0
+
+    def load(self) -> Backend:
+        if self.engine is None:
+            start = time.perf_counter()
+            self.engine = make_backend(self.name, self.model, self.options)
+            self.load_seconds = time.perf_counter() - start
+            self.info = self.engine.info
+        return self.engine
+
+    def run(self, requests, on_done=None):  # type: ignore[no-untyped-def]
+        return self.load().run(requests, on_done) if requests else []
+
+    @property
+    def model_seconds(self) -> float:
+        return getattr(self.engine, "model_seconds", 0.0)
+
+
+def chat_template_of(model: ResolvedModel) -> str | None:
+    """The model's chat template, read from its folder's files when it has one (loading a tokenizer
+    takes seconds), otherwise from the tokenizer."""
+    folder = Path(model.path)
+    if folder.is_dir():
+        jinja = folder / "chat_template.jinja"
+        if jinja.is_file():
+            return jinja.read_text(encoding="utf-8")
+        config = folder / "tokenizer_config.json"
+        if config.is_file():
+            template = json.loads(config.read_text(encoding="utf-8")).get("chat_template")
+            if isinstance(template, str) or template is None:
+                return template
+    from transformers import AutoTokenizer
+
+    try:
+        return getattr(AutoTokenizer.from_pretrained(model.path), "chat_template", None)
+    except OSError as exc:
+        raise HarnessError(f"cannot load the tokenizer of '{model.path}': {' '.join(str(exc).split())[:200]}") \
+            from None
+
+
+def _default_device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def make_backend(name: str, model: ResolvedModel, options: BackendOptions) -> Backend:

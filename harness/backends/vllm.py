@@ -15,13 +15,12 @@ and eager mode (graph compilation costs ~100 s of start-up, more than a small ru
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections.abc import Sequence
 
-from harness.backends.base import ModelInfo, OnDone, Request, Response
-from harness.backends.models import ResolvedModel
+from harness.backends.base import OnDone, Request, Response
+from harness.backends.models import ResolvedModel, describe
 from harness.backends.prompting import candidate_token_ids, encode_prompt, logsumexp
 from harness.errors import HarnessError
 
@@ -69,11 +68,8 @@ class VLLMBackend:
         except (OSError, ValueError, RuntimeError) as exc:
             raise HarnessError(f"vLLM cannot load '{model.path}': {' '.join(str(exc).split())[:300]}") from None
         self.tokenizer = self.llm.get_tokenizer()
-        template = getattr(self.tokenizer, "chat_template", None)
-        self.info = ModelInfo(
-            name=model.name, path=model.path, source=model.source, backend=self.name, dtype=dtype,
-            device="cuda" if cuda else "cpu", revision=model.revision, weights_sha256=model.weights_sha256,
-            chat_template_sha256=hashlib.sha256(template.encode()).hexdigest() if template else None)
+        self.info = describe(model, backend=self.name, dtype=dtype, device="cuda" if cuda else "cpu",
+                             chat_template=getattr(self.tokenizer, "chat_template", None))
         self.model_seconds = 0.0
 
     def close(self) -> None:

@@ -1,0 +1,172 @@
+"""Multiple-choice inference benchmark: ratios against named baselines, measured in one run.
+
+    python benchmarks/bench_mc.py [--limit N] [--batch-size 16] [--dtype bfloat16] [--no-lm-eval] [--vllm]
+
+Same items (tasks/general_knowledge.yaml), same model (the embedded SmolLM2-135M-Instruct, its
+converted folder), same batch size, same machine, in one process tree:
+
+1. overhead: harness end to end (load items, render, plan, backend, score, metrics, write files;
+   model already loaded) vs a bare transformers loop over the same token ids (pad, forward, read
+   the four label log-probs). Target: <= 5% on CPU.
+2. lm-eval: `harness run` vs `lm_eval --model hf` on the same items and model, each a fresh
+   process timed wall-clock from start to exit (model load included), each with its own
+   transformers backend, chat template applied in both. Target: harness >= 2x faster.
+   With --vllm the same comparison with `--backend vllm` / `--model vllm`.
+3. cache: `harness run` a second time (answers from the request cache) vs the first run.
+   Target: >= 50x.
+4. throughput (prompts/s, prompt tokens/s) and peak memory (max RSS) of each process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TASK = ROOT / "tasks" / "general_knowledge.yaml"
+DATA = ROOT / "tasks" / "data" / "general_knowledge.jsonl"
+
+LM_EVAL_TASK = """task: harness_general_knowledge
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: {data}
+test_split: test
+output_type: multiple_choice
+doc_to_text: "Question: {{{{question}}}}\\nA. {{{{choices[0]}}}}\\nB. {{{{choices[1]}}}}\\nC. {{{{choices[2]}}}}\\nD. {{{{choices[3]}}}}\\nAnswer with the letter of the correct option.\\nAnswer:"
+doc_to_choice: ["A", "B", "C", "D"]
+doc_to_target: "{{{{ ['A', 'B', 'C', 'D'].index(answer) }}}}"
+metric_list:
+  - metric: acc
+"""
+
+
+def timed(cmd: list[str], env: dict | None = None) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS (KiB, via GNU time when present) and output of a subprocess."""
+    gnu_time = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
+    full = [gnu_time, "-f", "MAXRSS %M"] + cmd if gnu_time else cmd
+    t0 = time.perf_counter()
+    proc = subprocess.run(full, capture_output=True, text=True, env=env, cwd=ROOT)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-3000:]}")
+    rss = next((int(x.split()[1]) for x in proc.stderr.splitlines() if x.startswith("MAXRSS")), 0)
+    return wall, rss, proc.stdout + proc.stderr
+
+
+def in_process(args) -> dict:  # type: ignore[no-untyped-def]
+    """Harness end to end vs a bare transformers loop, same loaded model, same prompts."""
+    import torch
+
+    from harness.backends.hf import HFBackend
+    from harness.backends.models import resolve_model
+    from harness.backends.prompting import candidate_token_ids, encode_prompt
+    from harness.data import load_items
+    from harness.plan import plan
+    from harness.runner import RunOptions, run_task
+    from harness.spec import load_task
+    from harness.variants import make_variants
+
+    backend = HFBackend(resolve_model(None), dtype=args.dtype, batch_size=args.batch_size)
+    task = load_task(TASK)
+    task = task.model_copy(update={"spec": task.spec.model_copy(update={"limit": args.limit})})
+    requests = plan(task, make_variants(load_items(task)), seed=0).unique
+    ids = [encode_prompt(backend.tokenizer, r) for r in requests]
+    label_ids = [candidate_token_ids(backend.tokenizer, c) for c in "ABCD"]
+    model, pad = backend.model, backend.pad_id
+
+    def bare() -> None:
+        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))  # same batching as the backend
+        with torch.inference_mode():
+            for start in range(0, len(order), args.batch_size):
+                batch = [ids[i] for i in order[start:start + args.batch_size]]
+                width = max(map(len, batch))
+                x = torch.tensor([[pad] * (width - len(b)) + b for b in batch])
+                mask = torch.tensor([[0] * (width - len(b)) + [1] * len(b) for b in batch])
+                pos = (mask.cumsum(-1) - 1).clamp(min=0)
+                lp = model(input_ids=x, attention_mask=mask, position_ids=pos, logits_to_keep=1).logits[:, -1]
+                lp = lp.float().log_softmax(-1)
+                [[torch.logsumexp(lp[r, t], 0) for t in label_ids] for r in range(len(batch))]
+
+    def harness_run() -> None:
+        with tempfile.TemporaryDirectory() as d:
+            run_task(task, backend, RunOptions(batch_size=args.batch_size), Path(d) / "run")
+
+    bare(), harness_run()  # warm-up: first calls pay one-time allocation costs
+    bare_s, harness_s = [], []
+    for _ in range(args.repeats):  # interleaved, best of N
+        t0 = time.perf_counter(); bare(); bare_s.append(time.perf_counter() - t0)  # noqa: E702
+        t0 = time.perf_counter(); harness_run(); harness_s.append(time.perf_counter() - t0)  # noqa: E702
+    return {"prompts": len(ids), "prompt_tokens": sum(map(len, ids)), "bare_s": min(bare_s),
+            "harness_s": min(harness_s)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--limit", type=int, default=144)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--dtype", default="bfloat16")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-lm-eval", action="store_true")
+    parser.add_argument("--vllm", action="store_true", help="also compare the vLLM backends")
+    args = parser.parse_args()
+
+    from harness.backends.models import resolve_model
+
+    model_dir = resolve_model(None).path
+    print(f"items: {args.limit} of {TASK.name}; model: {model_dir}; dtype {args.dtype}; batch {args.batch_size}; "
+          f"cores: {os.cpu_count()}")
+
+    r = in_process(args)
+    print("\n1. overhead (model loaded once, best of", args.repeats, "interleaved runs)")
+    print(f"   bare transformers loop : {r['bare_s']:.2f} s  ({r['prompts'] / r['bare_s']:.1f} prompts/s, "
+          f"{r['prompt_tokens'] / r['bare_s']:.0f} prompt tokens/s)")
+    print(f"   harness end to end     : {r['harness_s']:.2f} s")
+    print(f"   overhead               : {100 * (r['harness_s'] / r['bare_s'] - 1):+.1f}%  (target <= 5%)")
+
+    harness = [sys.executable, "-m", "harness.cli", "run", str(TASK), "--limit", str(args.limit), "--dtype",
+               args.dtype, "--batch-size", str(args.batch_size), "--no-report"]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        cache = ["--cache", str(tmp / "cache.sqlite")]
+        first, rss1, _ = timed(harness + ["-o", str(tmp / "runs")] + cache)
+        second, rss2, out2 = timed(harness + ["-o", str(tmp / "runs")] + cache)
+        assert "answered from the cache" in out2
+        print("\n2. request cache (fresh process each, model load included)")
+        print(f"   first run  : {first:.2f} s  (max RSS {rss1 / 1024:.0f} MiB)")
+        print(f"   second run : {second:.2f} s  (max RSS {rss2 / 1024:.0f} MiB)")
+        print(f"   speed-up   : {first / second:.1f}x  (target >= 50x)")
+
+        if not args.no_lm_eval:
+            (tmp / "lmeval").mkdir()
+            (tmp / "lmeval" / "task.yaml").write_text(LM_EVAL_TASK.format(data=DATA))
+            lm = [sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args",
+                  f"pretrained={model_dir},dtype={args.dtype}", "--tasks", "harness_general_knowledge",
+                  "--include_path", str(tmp / "lmeval"), "--batch_size", str(args.batch_size), "--device", "cpu",
+                  "--apply_chat_template", "--limit", str(args.limit), "--output_path", str(tmp / "lmout")]
+            env = dict(os.environ, HF_DATASETS_OFFLINE="1", HF_HUB_OFFLINE="1")
+            ours, rss_ours, _ = timed(harness + ["-o", str(tmp / "runs2"), "--no-cache"])
+            theirs, rss_theirs, out = timed(lm, env=env)
+            acc = next((line for line in out.splitlines() if "|acc" in line), "").strip()
+            print("\n3. harness vs lm-eval 0.4 (transformers backends, fresh process each, model load included)")
+            print(f"   harness run : {ours:.2f} s  (max RSS {rss_ours / 1024:.0f} MiB)")
+            print(f"   lm_eval     : {theirs:.2f} s  (max RSS {rss_theirs / 1024:.0f} MiB)  {acc}")
+            print(f"   harness is {theirs / ours:.2f}x faster  (target >= 2x)")
+            if args.vllm:
+                ours_v, _, _ = timed(harness + ["-o", str(tmp / "runs3"), "--no-cache", "--backend", "vllm"])
+                lm_v = lm[:]
+                lm_v[lm_v.index("hf")] = "vllm"
+                lm_v[lm_v.index("--model_args") + 1] = f"pretrained={model_dir},dtype={args.dtype},enforce_eager=True"
+                theirs_v, _, _ = timed([a for a in lm_v if a not in ("--device", "cpu")], env=env)
+                print(f"   vllm: harness {ours_v:.2f} s, lm_eval {theirs_v:.2f} s -> {theirs_v / ours_v:.2f}x")
+    print("\nratios: overhead {:+.1f}%, cache {:.0f}x".format(100 * (r["harness_s"] / r["bare_s"] - 1), first / second))
+
+
+if __name__ == "__main__":
+    main()
