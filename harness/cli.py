@@ -61,8 +61,14 @@ def run(
     batch_size: Annotated[int, typer.Option(min=1, help="Prompts per forward pass.")] = 16,
     dtype: Annotated[str, typer.Option(help="bfloat16 | float16 | float32")] = "bfloat16",
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N (hf backend)")] = "auto",
-    backend: Annotated[str, typer.Option(help="hf (transformers) | vllm")] = "hf",
+    backend: Annotated[str, typer.Option(help="hf (transformers) | vllm | openai (any OpenAI-compatible server)")]
+    = "hf",
     tensor_parallel_size: Annotated[int, typer.Option(min=1, help="GPUs per model (vllm backend).")] = 1,
+    base_url: Annotated[str | None, typer.Option(help="Server URL for --backend openai, e.g. "
+                                                "http://127.0.0.1:8000/v1")] = None,
+    api_key_env: Annotated[str, typer.Option(help="Environment variable holding the API key (openai).")]
+    = "OPENAI_API_KEY",
+    concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once (openai).")] = 8,
     report: Annotated[Path, typer.Option(help="HTML report refreshed at the end from every run in --output.")]
     = Path("reports/index.html"),
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
@@ -71,8 +77,7 @@ def run(
                                                        "$HARNESS_HOME/cache.sqlite")] = None,
 ) -> None:
     """Evaluate a model on one or more tasks; write runs/<id>/results.json, samples.jsonl and the report."""
-    from harness.backends.models import resolve_model
-    from harness.backends.registry import BackendOptions, LazyBackend
+    from harness.backends.registry import BackendOptions, create_backend
     from harness.cache import RequestCache
     from harness.report.build import write_report
     from harness.runner import RunOptions, run_task
@@ -81,8 +86,9 @@ def run(
     try:
         loaded = [load_task(t) for t in tasks]  # fail fast, before loading a model
         _quiet_libraries()
-        engine = LazyBackend(backend, resolve_model(model), BackendOptions(
-            dtype=dtype, device=device, batch_size=batch_size, tensor_parallel_size=tensor_parallel_size))
+        engine = create_backend(backend, model, BackendOptions(
+            dtype=dtype, device=device, batch_size=batch_size, tensor_parallel_size=tensor_parallel_size,
+            base_url=base_url, api_key_env=api_key_env, concurrency=concurrency))
         options = RunOptions(seed=seed, batch_size=batch_size, limit=limit)
         cache = None if no_cache else RequestCache(cache_path or _default_cache())
         results = []
@@ -104,9 +110,9 @@ def run(
                 out.print(f"{task.spec.name}: {result.counts.requests_cached} of {result.counts.requests_unique} "
                           "requests answered from the cache")
             results.append((run_dir, result))
-        if engine.engine is None:
+        if getattr(engine, "engine", True) is None:
             out.print(f"model {engine.info.name} not loaded: every answer came from the cache")
-        else:
+        elif hasattr(engine, "load_seconds"):
             out.print(f"model {engine.info.name} on {engine.info.backend}/{engine.info.device} ({dtype}), "
                       f"loaded in {engine.load_seconds:.1f} s", markup=False, highlight=False)
         _summary(results)

@@ -70,7 +70,7 @@ class ModelInfo(BaseModel):
 
     name: str
     path: str
-    source: Literal["embedded", "local", "hub"]
+    source: Literal["embedded", "local", "hub", "api"]
     backend: str
     dtype: str
     device: str

@@ -13,7 +13,7 @@ from harness.backends.base import Backend
 from harness.backends.models import ResolvedModel
 from harness.errors import HarnessError
 
-BackendName = Literal["hf", "vllm"]
+BackendName = Literal["hf", "vllm", "openai"]
 
 
 class BackendOptions(BaseModel):
@@ -21,6 +21,23 @@ class BackendOptions(BaseModel):
     device: str = "auto"
     batch_size: int = 16
     tensor_parallel_size: int = 1
+    base_url: str | None = None  # openai
+    api_key_env: str = "OPENAI_API_KEY"  # openai: the NAME of the variable, never the key
+    concurrency: int = 8  # openai
+
+
+def create_backend(name: str, model: str | None, options: BackendOptions) -> Backend:
+    """The backend for `--backend NAME --model MODEL`: local weights load lazily; a server is a server."""
+    if name == "openai":
+        from harness.backends.openai import OpenAIBackend
+
+        if not model:
+            raise HarnessError("the openai backend needs --model: the model name the server serves")
+        return OpenAIBackend(options.base_url or "", model, api_key_env=options.api_key_env,
+                             concurrency=options.concurrency)
+    from harness.backends.models import resolve_model
+
+    return LazyBackend(name, resolve_model(model), options)
 
 
 class LazyBackend:
@@ -34,7 +51,7 @@ class LazyBackend:
         from harness.backends.models import describe
 
         if name not in ("hf", "vllm"):
-            raise HarnessError(f"unknown backend '{name}' (choose hf or vllm)")
+            raise HarnessError(f"unknown backend '{name}' (choose hf, vllm or openai)")
         self.name, self.model, self.options = name, model, options
         device = options.device if options.device != "auto" else _default_device()
         self.info = describe(model, backend=name, dtype=options.dtype, device=device,
@@ -95,4 +112,4 @@ def make_backend(name: str, model: ResolvedModel, options: BackendOptions) -> Ba
         from harness.backends.vllm import VLLMBackend
 
         return VLLMBackend(model, dtype=options.dtype, tensor_parallel_size=options.tensor_parallel_size)
-    raise HarnessError(f"unknown backend '{name}' (choose hf or vllm)")
+    raise HarnessError(f"unknown backend '{name}' (choose hf, vllm or openai)")

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from harness.backends.base import Response
+from harness.errors import HarnessError
 from harness.scoring.parsers import parse_choice
 from harness.variants import Variant
 
@@ -34,7 +35,8 @@ def score_multiple_choice(variant: Variant, response: Response,
     probs = label_probs(response.candidate_logprobs) if response.candidate_logprobs else None
     if method == "logprobs":
         if not probs:
-            raise ValueError("the backend returned no option log-probs for a logprobs task")
+            raise HarnessError("the backend returned no option log-probs (a server without log-probs?); "
+                               "set `answer: generate` in the task file", field="answer")
         # argmax; ties go to the earliest label so the choice is deterministic
         predicted: str | None = max(variant.labels, key=lambda lab: (probs[lab], -variant.labels.index(lab)))
     else:
