@@ -124,8 +124,11 @@ def run(
 
 
 def _summary(results) -> None:  # type: ignore[no-untyped-def]
+    from harness.report.build import headline_arm
+
     table = Table(title="results")
-    for col in ("task", "model", "items", "accuracy [95% CI]", "worst group", "worst-group acc."):
+    for col in ("task", "model", "items", "accuracy [95% CI]", "worst group", "worst-group acc.",
+                "follow rate (arm)"):
         table.add_column(col)
 
     def fmt(m) -> str:  # type: ignore[no-untyped-def]
@@ -135,8 +138,10 @@ def _summary(results) -> None:  # type: ignore[no-untyped-def]
 
     for _, r in results:
         wg = r.metric("worst_group_accuracy")
+        arm = headline_arm(r)
+        follow = f"{fmt(r.metric('follow_rate', arm))} ({arm})" if arm else "–"
         table.add_row(r.task.name, r.model.name, str(r.counts.items), fmt(r.metric("accuracy")),
-                      f"{wg.group_key}={wg.group}" if wg and wg.group else "–", fmt(wg))
+                      f"{wg.group_key}={wg.group}" if wg and wg.group else "–", fmt(wg), follow)
     out.print(table)
     for run_dir, _ in results:
         out.print(f"run: {run_dir}", markup=False, highlight=False)
@@ -180,7 +185,7 @@ def validate(
             detail = ""
             if data:
                 items = load_items(task)
-                plan(task, make_variants(items), seed=0)
+                plan(task, make_variants(task, items), seed=0)
                 detail = f", {len(items)} items"
             out.print(f"ok  {f} ({task.spec.name}{detail})", markup=False, highlight=False)
         except HarnessError as exc:

@@ -1,6 +1,8 @@
 """Requests: render each variant's prompt and say what to ask the model.
 
 `plan` deduplicates: identical requests (same messages, candidates and settings) are sent once.
+A variant with a `followup` is a dialogue: its first turn is planned here, and its second turn
+(`followup_request`) once the first answer is known, so all dialogues' turn k go out as one batch.
 """
 
 from __future__ import annotations
@@ -19,10 +21,13 @@ def template_context(variant: Variant) -> dict:
         "choices": [{"label": lab, "text": text} for lab, text in zip(variant.labels, variant.choices)],
         "labels": variant.labels,
         "row": variant.item.row,
+        "pressure": variant.pressure,
     }
 
 
-def build_request(task: Task, variant: Variant, seed: int) -> Request:
+def build_request(task: Task, variant: Variant, seed: int, history: tuple[Message, ...] = ()) -> Request:
+    """The request for a variant; `history` (assistant answer, user follow-up) is appended after
+    the first user turn for the second turn of a dialogue."""
     spec = task.spec
     context = template_context(variant)
     messages = []
@@ -31,6 +36,7 @@ def build_request(task: Task, variant: Variant, seed: int) -> Request:
         messages.append(Message(role="system", content=system))
     user = load_template(task.resolve(spec.prompt.template)).render(context, item_id=variant.item.id)
     messages.append(Message(role="user", content=user))
+    messages.extend(history)
     gen = spec.generation
     return Request(
         messages=tuple(messages),
@@ -40,6 +46,15 @@ def build_request(task: Task, variant: Variant, seed: int) -> Request:
         sampling=Sampling(max_tokens=gen.max_tokens, temperature=gen.temperature, top_p=gen.top_p,
                           stop=tuple(gen.stop), seed=seed),
     )
+
+
+def followup_request(task: Task, variant: Variant, first: Request, first_answer: str, seed: int) -> Request:
+    """Turn 2 of a dialogue: the first prompt, the model's first answer, then the follow-up."""
+    assert variant.followup is not None
+    history = (Message(role="assistant", content=first_answer), Message(role="user", content=variant.followup))
+    request = build_request(task, variant, seed, history)
+    assert request.messages[: len(first.messages)] == first.messages
+    return request
 
 
 class Plan(BaseModel):

@@ -33,6 +33,7 @@ class Metric(Estimate):
     ci_method: str | None = None
     group_key: str | None = None
     group: str | None = Field(None, description="for worst/best-group metrics: which group")
+    variant: str | None = Field(None, description="the variant or persuasion arm the metric is about")
 
 
 class GroupValue(Estimate):
@@ -44,10 +45,24 @@ class GroupValue(Estimate):
 class GroupBreakdown(BaseModel):
     key: str
     metric: str = "accuracy"
+    variant: str | None = None
+    higher_is_better: bool = Field(True, description="False for rates such as follow_rate: worst = highest")
     min_group_size: int
     groups: list[GroupValue]
     worst: str | None
     best: str | None
+
+
+class BehaviourState(Estimate):
+    """One of PARROT's eight behavioural states (SPEC.md §1.6): its share, with CI, among the
+    items of one guidance arm (n), and its count."""
+
+    family: str = Field(description="authority or user_belief")
+    arm: str
+    guidance: Literal["Correct", "Wrong"]
+    number: int = Field(ge=1, le=8)
+    state: str
+    count: int
 
 
 class TaskRecord(BaseModel):
@@ -102,10 +117,15 @@ class RunResult(BaseModel):
     counts: Counts
     metrics: list[Metric]
     groups: list[GroupBreakdown]
+    states: list[BehaviourState] = Field(default_factory=list)
     timing: Timing
 
-    def metric(self, name: str) -> Metric | None:
-        return next((m for m in self.metrics if m.name == name), None)
+    def metric(self, name: str, variant: str | None = None) -> Metric | None:
+        """The metric `name`; with `variant`, the one about that arm (else the first of that name)."""
+        return next((m for m in self.metrics if m.name == name and (variant is None or m.variant == variant)), None)
+
+    def variants(self, name: str) -> list[str]:
+        return [m.variant for m in self.metrics if m.name == name and m.variant is not None]
 
 
 class Sample(BaseModel):
@@ -116,6 +136,7 @@ class Sample(BaseModel):
     choices: list[str]
     labels: list[str]
     target: str
+    asserted: str | None = None
     output: str | None
     label_logprobs: dict[str, float] | None
     predicted: str | None

@@ -17,9 +17,12 @@ from harness.backends.base import Backend, Request, Response
 from harness.cache import RequestCache, cache_key
 from harness.data import load_items
 from harness.metrics.groups import accuracy_metrics
-from harness.plan import plan
+from harness.metrics.persuasion import Settings as PersuasionSettings
+from harness.metrics.persuasion import persuasion_metrics
+from harness.persuasion import second_turn
+from harness.plan import followup_request, plan
 from harness.results import Counts, RunResult, Sample, Settings, TaskRecord, Timing, write_run
-from harness.scoring.multiple_choice import score_multiple_choice
+from harness.scoring.multiple_choice import first_answer_text, score_multiple_choice
 from harness.spec import Task
 from harness.variants import make_variants
 
@@ -68,33 +71,63 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
         task = task.model_copy(update={"spec": task.spec.model_copy(
             update={"limit": min(options.limit, task.spec.limit or options.limit)})})
     items = load_items(task)
-    variants = make_variants(items)
-    the_plan = plan(task, variants, options.seed)
+    variants = make_variants(task, items)
+    first = plan(task, variants, options.seed)
+    dialogues = [i for i, v in enumerate(variants) if v.turns == 2]
 
     model_s_before = getattr(backend, "model_seconds", 0.0)
     load_before = getattr(backend, "load_seconds", 0.0)  # a LazyBackend loads on first need
     t0 = time.perf_counter()
-    progress = on_start(len(the_plan.unique)) if on_start else None
-    answers, from_cache = answer(the_plan.unique, backend, cache, progress)
+    progress = on_start(len(first.unique) + len(dialogues)) if on_start else None
+    # Wave 1: every single-turn prompt and every dialogue's first turn, as one batch.
+    answers, from_cache = answer(first.unique, backend, cache, progress)
+    # Wave 2: every dialogue's second turn, after the model's own first answer.
+    final = list(first.requests)
+    for i in dialogues:
+        reply = first_answer_text(variants[i], answers[first.requests[i].key], task.spec.answer)
+        first_label = score_multiple_choice(variants[i], answers[first.requests[i].key], task.spec.answer).predicted
+        variants[i] = second_turn(task, variants[i], first_label)
+        final[i] = followup_request(task, variants[i], first.requests[i], reply, options.seed)
+    second = list({final[i].key: final[i] for i in dialogues if final[i].key not in answers}.values())
+    if second:
+        more, cached = answer(second, backend, cache, progress)
+        answers.update(more)
+        from_cache += cached
     model_load_s = getattr(backend, "load_seconds", 0.0) - load_before
     inference_s = time.perf_counter() - t0 - model_load_s
 
     samples = []
-    for variant, request in zip(variants, the_plan.requests):
+    for variant, request in zip(variants, final):
         response = answers[request.key]
         score = score_multiple_choice(variant, response, task.spec.answer)
         samples.append(Sample(
             item_id=variant.item.id, variant=variant.name, groups=variant.item.groups,
             messages=list(request.messages), choices=variant.choices, labels=variant.labels,
-            target=variant.target_label, output=response.text, label_logprobs=response.candidate_logprobs,
-            predicted=score.predicted, correct=score.correct, invalid=score.invalid, gold_prob=score.gold_prob,
-            prompt_tokens=response.prompt_tokens, output_tokens=response.output_tokens, request_key=request.key))
+            target=variant.target_label, asserted=variant.asserted_label, output=response.text,
+            label_logprobs=response.candidate_logprobs, predicted=score.predicted, correct=score.correct,
+            invalid=score.invalid, gold_prob=score.gold_prob, prompt_tokens=response.prompt_tokens,
+            output_tokens=response.output_tokens, request_key=request.key))
 
+    # Headline metrics on the unpressured prompts (`neutral` with persuasion arms, else `original`).
+    reference = "neutral" if task.spec.persuasion else "original"
+    base = [s for s in samples if s.variant == reference]
     metrics, breakdowns = accuracy_metrics(
-        [s.correct for s in samples], [s.invalid for s in samples], [s.item_id for s in samples],
-        {key: [s.groups[key] for s in samples] for key in task.spec.groups},
+        [s.correct for s in base], [s.invalid for s in base], [s.item_id for s in base],
+        {key: [s.groups[key] for s in base] for key in task.spec.groups},
         wanted=list(task.spec.metrics), seed=options.seed, resamples=options.bootstrap_resamples,
         level=options.ci_level, min_group_size=options.min_group_size)
+    states = []
+    if task.spec.persuasion:
+        for m in metrics:
+            m.variant = reference
+        for bd in breakdowns:
+            bd.variant = reference
+        more_metrics, more_breakdowns, states = persuasion_metrics(
+            samples, list(task.spec.persuasion.arms), list(task.spec.groups),
+            PersuasionSettings(seed=options.seed, resamples=options.bootstrap_resamples, level=options.ci_level,
+                               min_group_size=options.min_group_size, tau=task.spec.persuasion.tau))
+        metrics += more_metrics
+        breakdowns += more_breakdowns
 
     result = RunResult(
         run_id=run_dir.name,
@@ -106,10 +139,11 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
                           bootstrap_resamples=options.bootstrap_resamples, ci_level=options.ci_level,
                           min_group_size=options.min_group_size),
         environment=environment.capture(),
-        counts=Counts(items=len(items), samples=len(samples), requests_unique=len(the_plan.unique),
+        counts=Counts(items=len(items), samples=len(samples), requests_unique=len(first.unique) + len(second),
                       requests_cached=from_cache, invalid=sum(s.invalid for s in samples)),
         metrics=metrics,
         groups=breakdowns,
+        states=states,
         timing=Timing(total_s=round(time.perf_counter() - started, 3),
                       model_load_s=round(model_load_s, 3), inference_s=round(inference_s, 3),
                       model_s=round(getattr(backend, "model_seconds", 0.0) - model_s_before, 3)),

@@ -14,9 +14,18 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from harness.errors import HarnessError
+from harness.templates import load_template
 from harness.yamlfile import YamlDoc, load_yaml_mapping
 
 METRIC_NAMES = ("accuracy", "worst_group_accuracy", "invalid_rate")
+# Persuasion arms (SPEC.md §1, §10.2). `*_wrong` arms assert a wrong option, `*_correct` the gold one.
+ARMS = ("neutral", "authority_wrong", "authority_correct", "user_belief_wrong", "user_belief_correct",
+        "leading_question", "are_you_sure", "are_you_sure_wrong")
+# Which template family renders each arm's pressure: prompts/persuasion/<family>/<wording>.j2
+ARM_FAMILY = {"authority_wrong": "authority", "authority_correct": "authority",
+              "user_belief_wrong": "user_belief", "user_belief_correct": "user_belief",
+              "leading_question": "leading_question", "are_you_sure": "are_you_sure",
+              "are_you_sure_wrong": "are_you_sure"}
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
 
 
@@ -83,6 +92,41 @@ class GenerationSpec(Strict):
     stop: list[str] = Field(default_factory=list)
 
 
+class WordingSpec(Strict):
+    """Which wording (a file `<templates>/<family>/<wording>.j2`) each arm family uses."""
+
+    authority: Name = "certain"
+    user_belief: Name = "unsure"
+    leading_question: Name = "presuppose"
+    are_you_sure: Name = "doubt"
+
+
+class PersuasionSpec(Strict):
+    """Persuasion arms built from every item (PARROT-style pressure, MMR leading questions,
+    multi-turn "are you sure?"). Every metric compares an arm with `neutral` on the same item."""
+
+    arms: list[Literal[ARMS]] = Field(  # type: ignore[valid-type]
+        min_length=2, description=f"Arms to build, `neutral` included. Known: {', '.join(ARMS)}.")
+    templates: str = Field(description="Folder of persuasion templates, relative to the task file.")
+    wording: WordingSpec = WordingSpec()
+    personas: str = Field("personas.yaml", description="Authority personas by domain, in the templates folder.")
+    persona_field: str | None = Field(None, description="Column whose value picks the persona; "
+                                                        "default: the first group column.")
+    seed: int = Field(42, description="Seed of the asserted wrong option, drawn per item from (seed, item id).")
+    tau: float = Field(3.0, gt=0, description="Softmax temperature of the confidence shift (SPEC §1.5).")
+
+    @model_validator(mode="after")
+    def _neutral_first(self) -> PersuasionSpec:
+        if "neutral" not in self.arms:
+            raise ValueError("arms must include 'neutral': every persuasion metric compares with it")
+        if len(set(self.arms)) != len(self.arms):
+            raise ValueError("arms must be distinct")
+        return self
+
+    def families(self) -> list[str]:
+        return sorted({ARM_FAMILY[a] for a in self.arms if a != "neutral"})
+
+
 class TaskSpec(Strict):
     """A task: a dataset, how to turn rows into prompts, and how to score the answers."""
 
@@ -99,6 +143,7 @@ class TaskSpec(Strict):
         "logprobs", description="logprobs: argmax of the option-label log-probs (one forward pass); "
                                 "generate: greedy text, then parse the label.")
     groups: list[str] = Field(default_factory=list, description="Columns whose values define subgroups.")
+    persuasion: PersuasionSpec | None = Field(None, description="Build persuasion arms from every item.")
     generation: GenerationSpec = GenerationSpec()
     metrics: list[Literal[METRIC_NAMES]] = Field(default_factory=lambda: list(METRIC_NAMES))  # type: ignore[valid-type]
     limit: int | None = Field(None, ge=1, description="Use only the first N rows.")
@@ -155,4 +200,25 @@ def load_task(file: str | Path) -> Task:
         rel = getattr(spec.prompt, key)
         if rel is not None and not task.resolve(rel).is_file():
             raise task.error(f"template file not found: {rel}", "prompt", key)
+    if spec.persuasion is not None:
+        _check_persuasion(task, spec.persuasion)
     return task
+
+
+def _check_persuasion(task: Task, p: PersuasionSpec) -> None:
+    folder = task.resolve(p.templates)
+    if not folder.is_dir():
+        raise task.error(f"persuasion templates folder not found: {p.templates}", "persuasion", "templates")
+    for family in p.families():
+        wording = getattr(p.wording, family)
+        if not (folder / family / f"{wording}.j2").is_file():
+            known = sorted(f.stem for f in (folder / family).glob("*.j2"))
+            raise task.error(f"unknown {family} wording '{wording}' (known: {', '.join(known) or 'none'})",
+                             "persuasion", "wording", family)
+    if "authority" in p.families() and not (folder / p.personas).is_file():
+        raise task.error(f"personas file not found: {p.personas}", "persuasion", "personas")
+    pressure_arms = [a for a in p.arms if ARM_FAMILY.get(a) in ("authority", "user_belief")]
+    if pressure_arms and "pressure" not in load_template(task.resolve(task.spec.prompt.template)).variables:
+        raise task.error(f"arms {', '.join(pressure_arms)} add a `pressure` sentence, but the prompt template "
+                         "never uses {{ pressure }}", "prompt", "template")
+

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2 import meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from harness.errors import HarnessError
@@ -33,6 +34,7 @@ class PromptTemplate:
         except (OSError, UnicodeDecodeError) as exc:
             raise HarnessError(f"cannot read template ({exc})", file=file) from None
         try:
+            self.variables = frozenset(meta.find_undeclared_variables(_ENV.parse(text)))
             self._template = _ENV.from_string(text)
         except jinja2.TemplateSyntaxError as exc:
             raise HarnessError(f"template syntax error: {exc.message}", file=file, line=exc.lineno) from None

@@ -39,6 +39,11 @@ CASES = [
     ("target_out_of_range.yaml", "row 2: answer 'E' is not one of the labels"),
     ("too_few_choices.yaml", "row 1: has 3 options but the task has 4 labels"),
     ("unknown_variable.yaml", "template uses an unknown variable"),
+    ("unknown_arm.yaml", "unknown_arm.yaml:16: field 'persuasion.arms.2': Input should be 'neutral'"),
+    ("unknown_wording.yaml", "unknown_wording.yaml:19: field 'persuasion.wording.user_belief': unknown "
+                             "user_belief wording 'grovelling' (known: strong, unsure)"),
+    ("no_pressure.yaml", "no_pressure.yaml:12: field 'prompt.template': arms authority_wrong add a `pressure`"),
+    ("persuasion_bad_target.yaml", "row 2: answer 'E' is not one of the labels"),
 ]
 
 

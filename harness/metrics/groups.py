@@ -35,21 +35,24 @@ def estimate_mean(values: np.ndarray, clusters: np.ndarray, *, seed: int, name: 
 
 def group_breakdown(values: np.ndarray, clusters: np.ndarray, labels: list[str], key: str, *,
                     seed: int, resamples: int, level: float, min_group_size: int,
-                    metric: str = "accuracy") -> tuple[GroupBreakdown, dict[str, np.ndarray]]:
+                    metric: str = "accuracy", variant: str | None = None,
+                    higher_is_better: bool = True) -> tuple[GroupBreakdown, dict[str, np.ndarray]]:
     labels_arr = np.asarray(labels)
     groups: list[GroupValue] = []
     reps: dict[str, np.ndarray] = {}
     for g in sorted(set(labels)):
         mask = labels_arr == g
-        est, reps[g] = estimate_mean(values[mask], clusters[mask], seed=seed, name=f"{key}={g}",
+        est, reps[g] = estimate_mean(values[mask], clusters[mask], seed=seed,
+                                     name=f"{metric}/{variant}/{key}={g}" if variant else f"{key}={g}",
                                      resamples=resamples, level=level)
         items = len(set(clusters[mask].tolist()))
         groups.append(GroupValue(group=g, items=items, small=items < min_group_size, **est.model_dump()))
     eligible = [gv for gv in groups if not gv.small]
-    worst = min(eligible, key=lambda gv: (gv.value, gv.group)).group if eligible else None
-    best = min(eligible, key=lambda gv: (-gv.value, gv.group)).group if eligible else None
-    return GroupBreakdown(key=key, metric=metric, min_group_size=min_group_size, groups=groups,
-                          worst=worst, best=best), reps
+    sign = 1.0 if higher_is_better else -1.0  # ties go to the alphabetically first group
+    worst = min(eligible, key=lambda gv: (sign * gv.value, gv.group)).group if eligible else None
+    best = min(eligible, key=lambda gv: (-sign * gv.value, gv.group)).group if eligible else None
+    return GroupBreakdown(key=key, metric=metric, variant=variant, higher_is_better=higher_is_better,
+                          min_group_size=min_group_size, groups=groups, worst=worst, best=best), reps
 
 
 def accuracy_metrics(correct: list[bool], invalid: list[bool], items: list[str],

@@ -10,11 +10,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import jinja2
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from harness import __version__
 from harness.errors import HarnessError
-from harness.results import RunResult, atomic_write_text, read_result
+from harness.results import GroupValue, Metric, RunResult, atomic_write_text, read_result
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("harness", "report/templates"),
@@ -60,12 +60,66 @@ def latest_per_cell(runs: list[RunResult]) -> dict[tuple[str, str], RunResult]:
     return cells
 
 
+ARM_COLUMNS = ("accuracy", "accuracy_drop", "follow_rate", "invalid_rate", "delta_p_gold", "delta_p_asserted",
+               "sycophantic_drift_rate", "misleading_rate", "robust_accuracy", "flip_correct_to_wrong",
+               "flip_wrong_to_correct")
+
+
+def arm_table(run: RunResult) -> tuple[list[str], list[str], dict[tuple[str, str], Metric]]:
+    """(arms, metric columns present, (arm, metric) -> Metric) for runs with persuasion arms."""
+    cells = {(m.variant, m.name): m for m in run.metrics if m.variant is not None and m.group is None}
+    arms = list(dict.fromkeys(m.variant for m in run.metrics if m.variant is not None))
+    columns = [c for c in ARM_COLUMNS if any(name == c for _, name in cells)]
+    return arms, columns, cells  # type: ignore[return-value]
+
+
+class Matrix(BaseModel):
+    """One metric by groups of one key (rows) and variants (columns): the heatmap tables."""
+
+    key: str
+    metric: str
+    higher_is_better: bool
+    min_group_size: int
+    variants: list[str]
+    groups: list[str]
+    cells: dict[str, dict[str, GroupValue]]  # group -> variant -> value
+    small: dict[str, bool]
+    items: dict[str, int]
+    worst: dict[str, str | None]  # variant -> worst group
+
+
+def group_matrices(run: RunResult) -> list[Matrix]:
+    out: dict[tuple[str, str], Matrix] = {}
+    for bd in run.groups:
+        variant = bd.variant or "original"
+        m = out.setdefault((bd.key, bd.metric), Matrix(
+            key=bd.key, metric=bd.metric, higher_is_better=bd.higher_is_better, min_group_size=bd.min_group_size,
+            variants=[], groups=[], cells={}, small={}, items={}, worst={}))
+        m.variants.append(variant)
+        m.worst[variant] = bd.worst
+        for g in bd.groups:
+            if g.group not in m.cells:
+                m.groups.append(g.group)
+                m.cells[g.group] = {}
+            m.cells[g.group][variant] = g
+            m.small[g.group] = g.small
+            m.items[g.group] = g.items
+    return list(out.values())
+
+
+def headline_arm(run: RunResult) -> str | None:
+    """The arm shown on the leaderboard: PARROT's authority_wrong when present."""
+    arms = run.variants("follow_rate")
+    return "authority_wrong" if "authority_wrong" in arms else (arms[0] if arms else None)
+
+
 def render_report(runs: list[RunResult]) -> str:
     cells = latest_per_cell(runs)
     models = sorted({m for m, _ in cells})
     tasks = sorted({t for _, t in cells})
     return _ENV.get_template("report.html.j2").render(
         cells=cells, models=models, tasks=tasks, runs=list(cells.values()), model_label=model_label,
+        arm_table=arm_table, group_matrices=group_matrices, headline_arm=headline_arm,
         version=__version__, generated=datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 

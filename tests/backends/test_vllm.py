@@ -27,7 +27,7 @@ def vllm_backend():
 @pytest.fixture(scope="module")
 def builtin_requests():
     task = load_task(ROOT / "tasks" / "general_knowledge.yaml")
-    return plan(task, make_variants(load_items(task)), seed=0).unique
+    return plan(task, make_variants(task, load_items(task)), seed=0).unique
 
 
 def test_same_prompt_tokens_as_transformers(vllm_backend, embedded_backend, builtin_requests):

@@ -44,7 +44,7 @@ def test_plain_prompt_path_differs_from_chat_path(embedded_backend):
 
 def test_batching_does_not_change_answers(embedded_backend):
     task = load_task(ROOT / "tasks" / "general_knowledge.yaml")
-    requests = plan(task, make_variants(load_items(task)[:6]), seed=0).unique
+    requests = plan(task, make_variants(task, load_items(task)[:6]), seed=0).unique
     batched = embedded_backend.run(requests)
     single = [embedded_backend.run([r])[0] for r in requests]
     for a, b in zip(batched, single):

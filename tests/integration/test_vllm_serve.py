@@ -57,7 +57,7 @@ def served():
 
 def test_same_logprobs_as_transformers(served, embedded_backend):
     task = load_task(ROOT / "tasks" / "general_knowledge.yaml")
-    requests = plan(task, make_variants(load_items(task)[:12]), seed=0).unique
+    requests = plan(task, make_variants(task, load_items(task)[:12]), seed=0).unique
     plain = [r.model_copy(update={"chat_template": "none"}) for r in requests[:3]]
     ours = OpenAIBackend(served, "smollm2").run(requests + plain)
     theirs = embedded_backend.run(requests + plain)

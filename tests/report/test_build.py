@@ -62,3 +62,35 @@ def test_latest_run_per_model_and_task_wins(tmp_path: Path):
     assert path.name == "index.html" and count == 3
     assert "90.0" in html and "10.0<" not in html
     assert "run-new" in html and "run-old" not in html
+
+
+def persuasion_run() -> RunResult:
+    from harness.results import BehaviourState
+
+    run = fake_run("p1", "m", "syc", 0.6)
+    for m in run.metrics:
+        m.variant = "neutral"
+    run.metrics += [
+        Metric(name="follow_rate", variant="authority_wrong", value=0.375, ci_low=0.2, ci_high=0.5, n=8, formula="f"),
+        Metric(name="accuracy_drop", variant="authority_wrong", value=0.25, ci_low=0.1, ci_high=0.4, n=8,
+               formula="d"),
+    ]
+    run.groups.append(GroupBreakdown(key="domain", metric="follow_rate", variant="authority_wrong",
+                                     higher_is_better=False, min_group_size=1, worst="bad-group", best="good-group",
+                                     groups=[GroupValue(group="bad-group", items=4, value=0.75, ci_low=0.5,
+                                                        ci_high=1.0, n=4),
+                                             GroupValue(group="good-group", items=4, value=0.0, ci_low=0.0,
+                                                        ci_high=0.0, n=4)]))
+    run.states = [BehaviourState(family="authority", arm="authority_wrong", guidance="Wrong", number=4,
+                                 state="Sycophantic Error", count=3, value=0.375, ci_low=0.1, ci_high=0.6, n=8)]
+    return run
+
+
+def test_persuasion_sections():
+    html = render_report([persuasion_run()])
+    row = html[html.index('id="leaderboard-table"'):html.index("</table>")]
+    assert "37.5" in row and "25.0" in row  # follow rate and accuracy drop of authority_wrong
+    assert "Persuasion arms" in html and "Sycophantic Error" in html
+    follow = html[html.index("follow_rate by domain"):]
+    worst_cell = follow[:follow.index("worst</span>")]
+    assert worst_cell.rfind("bad-group") > worst_cell.rfind("good-group")  # highest follow rate marked worst
