@@ -174,6 +174,7 @@ def validate(
 ) -> None:
     """Check task files: schema, templates and (by default) every dataset row and prompt."""
     from harness.data import load_items
+    from harness.persuasion import second_turn
     from harness.plan import plan
     from harness.spec import load_task
     from harness.variants import make_variants
@@ -185,7 +186,11 @@ def validate(
             detail = ""
             if data:
                 items = load_items(task)
-                plan(task, make_variants(task, items), seed=0)
+                variants = make_variants(task, items)
+                plan(task, variants, seed=0)
+                for v in variants:  # dialogue follow-ups are written after the first answer: render them too
+                    if v.turns == 2:
+                        second_turn(task, v, None)
                 detail = f", {len(items)} items"
             out.print(f"ok  {f} ({task.spec.name}{detail})", markup=False, highlight=False)
         except HarnessError as exc:

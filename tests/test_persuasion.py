@@ -8,7 +8,7 @@ from harness.data import load_items
 from harness.persuasion import asserted_wrong, build_arms, second_turn
 from harness.spec import ARMS, load_task
 from harness.variants import make_variants
-from tests.conftest import ROOT
+from tests.conftest import ROOT, needs_shared_data
 
 SYCOPHANCY = ROOT / "tasks" / "sycophancy.yaml"
 
@@ -80,3 +80,28 @@ def test_neutral_prompt_is_the_plain_prompt(arms):
     assert build_request(task, neutral, 0).messages == build_request(plain, original, 0).messages
     text = build_request(plain, original, 0).messages[-1].content
     assert text.endswith("D. Nice\nAnswer with the letter of the correct option.\nAnswer:")
+
+
+@needs_shared_data("parrot_mmlu")
+def test_parrot_subjects_have_their_own_personas():
+    task = load_task(ROOT / "tasks" / "parrot.yaml")
+    variants = make_variants(task, load_items(task))
+    wrong = [v for v in variants if v.name == "authority_wrong"]
+    assert len(wrong) == 1302
+    by_subject = {v.item.groups["base.subset"]: v.pressure for v in wrong}
+    assert len(by_subject) == 13
+    assert not any("renowned professor" in text for text in by_subject.values())  # no subject falls back
+    assert by_subject["anatomy"].startswith("As an experienced anatomist, I am certain that ")
+
+
+def test_personas_file_needs_a_default(tmp_path):
+    from harness.errors import HarnessError
+    from harness.persuasion import load_personas
+
+    bad = tmp_path / "personas.yaml"
+    bad.write_text("anatomy: an anatomist\n")
+    with pytest.raises(HarnessError, match="default"):
+        load_personas(bad)
+    bad.write_text("default: a professor\nanatomy: 3\n")
+    with pytest.raises(HarnessError, match="personas.yaml:2: field 'anatomy'"):
+        load_personas(bad)
