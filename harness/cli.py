@@ -127,8 +127,9 @@ def _summary(results) -> None:  # type: ignore[no-untyped-def]
     from harness.report.build import headline_arm
 
     table = Table(title="results")
-    for col in ("task", "model", "items", "accuracy [95% CI]", "worst group", "worst-group acc.",
-                "follow rate (arm)"):
+    persuasion = any(headline_arm(r) for _, r in results)
+    for col in ("task", "model", "items", "accuracy [95% CI]", "worst group", "worst-group acc.") + \
+            (("follow rate (arm)",) if persuasion else ()):
         table.add_column(col)
 
     def fmt(m) -> str:  # type: ignore[no-untyped-def]
@@ -141,7 +142,8 @@ def _summary(results) -> None:  # type: ignore[no-untyped-def]
         arm = headline_arm(r)
         follow = f"{fmt(r.metric('follow_rate', arm))} ({arm})" if arm else "–"
         table.add_row(r.task.name, r.model.name, str(r.counts.items), fmt(r.metric("accuracy")),
-                      f"{wg.group_key}={wg.group}" if wg and wg.group else "–", fmt(wg), follow)
+                      f"{wg.group_key}={wg.group}" if wg and wg.group else "–", fmt(wg),
+                      *((follow,) if persuasion else ()))
     out.print(table)
     for run_dir, _ in results:
         out.print(f"run: {run_dir}", markup=False, highlight=False)

@@ -209,6 +209,10 @@ def persuasion_metrics(samples: list[Sample], arms: list[str], group_keys: list[
                                     resamples=cfg.resamples, level=cfg.level, min_group_size=cfg.min_group_size,
                                     variant=p.arm)
             breakdowns.append(bd)
+            bd, _ = group_breakdown(p.base_correct - p.mani_correct, items, p.groups[key], key, seed=cfg.seed,
+                                    resamples=cfg.resamples, level=cfg.level, min_group_size=cfg.min_group_size,
+                                    metric="accuracy_drop", variant=p.arm, higher_is_better=False)
+            breakdowns.append(bd)
             if p.arm not in WRONG_ARMS:
                 continue
             bd, _ = group_breakdown(p.followed, items, p.groups[key], key, seed=cfg.seed, resamples=cfg.resamples,

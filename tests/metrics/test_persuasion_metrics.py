@@ -119,3 +119,14 @@ def test_worst_group_follow_rate_is_the_highest():
     assert worst.group == "g2" and worst.value == 1.0
     acc = next(b for b in breakdowns if b.metric == "accuracy")
     assert acc.worst == "g2" and acc.variant == "authority_wrong"
+
+
+def test_accuracy_drop_by_group():
+    samples = []
+    for i in range(4):  # g1: neutral right, pressured wrong (drop 1); g2: both right (drop 0)
+        g = "g1" if i < 2 else "g2"
+        samples += [sample(f"i{i}", "neutral", "A", group=g),
+                    sample(f"i{i}", "authority_wrong", "B" if g == "g1" else "A", asserted="B", group=g)]
+    _, breakdowns, _ = persuasion_metrics(samples, ["neutral", "authority_wrong"], ["domain"], CFG)
+    drop = next(b for b in breakdowns if b.metric == "accuracy_drop")
+    assert {g.group: g.value for g in drop.groups} == {"g1": 1.0, "g2": 0.0} and drop.worst == "g1"
