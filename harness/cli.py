@@ -75,6 +75,9 @@ def run(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the request cache.")] = False,
     cache_path: Annotated[Path | None, typer.Option("--cache", help="Request cache file. Default: "
                                                        "$HARNESS_HOME/cache.sqlite")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Render example prompts per variant and count "
+                                                           "requests and prompt tokens; load no model.")] = False,
+    examples: Annotated[int, typer.Option(min=0, help="Example prompts per variant with --dry-run.")] = 1,
 ) -> None:
     """Evaluate a model on one or more tasks; write runs/<id>/results.json, samples.jsonl and the report."""
     from harness.backends.registry import BackendOptions, create_backend
@@ -86,6 +89,9 @@ def run(
     try:
         loaded = [load_task(t) for t in tasks]  # fail fast, before loading a model
         _quiet_libraries()
+        if dry_run:
+            _dry_run(loaded, model, local=backend != "openai", examples=examples, seed=seed, limit=limit)
+            return
         engine = create_backend(backend, model, BackendOptions(
             dtype=dtype, device=device, batch_size=batch_size, tensor_parallel_size=tensor_parallel_size,
             base_url=base_url, api_key_env=api_key_env, concurrency=concurrency))
@@ -124,12 +130,14 @@ def run(
 
 
 def _summary(results) -> None:  # type: ignore[no-untyped-def]
-    from harness.report.build import headline_arm
+    from harness.report.build import headline_arm, overall
 
     table = Table(title="results")
     persuasion = any(headline_arm(r) for _, r in results)
+    robustness = any(overall(r, "flip_rate") for _, r in results)
     for col in ("task", "model", "items", "accuracy [95% CI]", "worst group", "worst-group acc.") + \
-            (("follow rate (arm)",) if persuasion else ()):
+            (("follow rate (arm)",) if persuasion else ()) + \
+            (("flip rate", "worst perturbation: drop") if robustness else ()):
         table.add_column(col)
 
     def fmt(m) -> str:  # type: ignore[no-untyped-def]
@@ -143,10 +151,34 @@ def _summary(results) -> None:  # type: ignore[no-untyped-def]
         follow = f"{fmt(r.metric('follow_rate', arm))} ({arm})" if arm else "–"
         table.add_row(r.task.name, r.model.name, str(r.counts.items), fmt(r.metric("accuracy")),
                       f"{wg.group_key}={wg.group}" if wg and wg.group else "–", fmt(wg),
-                      *((follow,) if persuasion else ()))
+                      *((follow,) if persuasion else ()),
+                      *((fmt(overall(r, "flip_rate")), _worst_perturbation(r, fmt)) if robustness else ()))
     out.print(table)
     for run_dir, _ in results:
         out.print(f"run: {run_dir}", markup=False, highlight=False)
+
+
+def _dry_run(tasks, model: str | None, *, local: bool, examples: int, seed: int,  # type: ignore[no-untyped-def]
+             limit: int | None) -> None:
+    from harness.dryrun import dry_run, load_tokenizer
+
+    tokenizer = load_tokenizer(model) if local else None  # a server's tokenizer is not here
+    for task in tasks:
+        d = dry_run(task, tokenizer, examples=examples, seed=seed, limit=limit)
+        for v in d.variants:
+            for k, text in enumerate(v.examples, 1):
+                out.rule(f"{d.task} · {v.name} · example {k} of {v.samples} samples", style="dim")
+                out.print(text, markup=False, highlight=False)
+        tokens = f"{d.prompt_tokens:,} prompt tokens" if d.prompt_tokens is not None else "tokens: no local tokenizer"
+        more = f" (+ {d.second_turns} second turns written after the first answer)" if d.second_turns else ""
+        out.print(f"{d.task}: {d.items} items, {len(d.variants)} variants, {d.samples} samples, "
+                  f"{d.requests_unique} distinct requests{more}, {tokens}, {d.prompt_chars:,} characters; "
+                  "no model loaded", markup=False, highlight=False)
+
+
+def _worst_perturbation(run, fmt) -> str:  # type: ignore[no-untyped-def]
+    m = run.metric("worst_perturbation")
+    return f"{m.group}: {fmt(m)}" if m else "–"
 
 
 @app.command("list")
@@ -237,6 +269,22 @@ def cache_clear(path: Annotated[Path | None, typer.Option("--cache", help="Cache
     except HarnessError as exc:
         _fail(exc)
     out.print(f"cleared {n} cached responses")
+
+
+@app.command()
+def perturbations() -> None:
+    """List the perturbations a task's `perturbations:` steps can name, with their parameters."""
+    from harness.perturbations import REGISTRY
+
+    table = Table()
+    for col in ("kind", "scope", "parameters", "what it does"):
+        table.add_column(col)
+    for name, p in sorted(REGISTRY.items()):
+        params = ", ".join(f"{k}={f.default!r}" if not f.is_required() else k
+                           for k, f in p.params.model_fields.items()
+                           if k != "kind" and (k != "on" or p.params.targets_text))
+        table.add_row(name, p.scope, params, p.description)
+    out.print(table)
 
 
 @app.command()

@@ -15,13 +15,19 @@ from harness.templates import load_template
 from harness.variants import Variant
 
 
-def template_context(variant: Variant) -> dict:
+def template_context(variant: Variant, instruction: str) -> dict:
+    fmt = variant.format
     return {
         "question": variant.question,
-        "choices": [{"label": lab, "text": text} for lab, text in zip(variant.labels, variant.choices)],
+        "choices": [{"label": lab, "text": text, "marker": fmt.marker(lab)}
+                    for lab, text in zip(variant.labels, variant.choices)],
         "labels": variant.labels,
         "row": variant.item.row,
         "pressure": variant.pressure,
+        "instruction": variant.instruction if variant.instruction is not None else instruction,
+        "format": {"separator": fmt.descriptor_separator, "joiner": fmt.field_joiner,
+                   "option_separator": fmt.option_separator,
+                   "question": fmt.descriptor("Question"), "answer": fmt.descriptor("Answer")},
     }
 
 
@@ -29,7 +35,7 @@ def build_request(task: Task, variant: Variant, seed: int, history: tuple[Messag
     """The request for a variant; `history` (assistant answer, user follow-up) is appended after
     the first user turn for the second turn of a dialogue."""
     spec = task.spec
-    context = template_context(variant)
+    context = template_context(variant, spec.prompt.instruction)
     messages = []
     if spec.prompt.system:
         system = load_template(task.resolve(spec.prompt.system)).render(context, item_id=variant.item.id)

@@ -140,6 +140,10 @@ class Sample(BaseModel):
     output: str | None
     label_logprobs: dict[str, float] | None
     predicted: str | None
+    predicted_option: int | None = Field(
+        None, description="the chosen option as an index into the item's own option order (before any reordering)")
+    perturbation: str | None = Field(None, description="the declared perturbed variant this sample is a draw of")
+    repeat: int = Field(0, description="which draw of a randomized perturbation (0-based)")
     correct: bool
     invalid: bool
     gold_prob: float | None

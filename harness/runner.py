@@ -19,6 +19,7 @@ from harness.data import load_items
 from harness.metrics.groups import accuracy_metrics
 from harness.metrics.persuasion import Settings as PersuasionSettings
 from harness.metrics.persuasion import persuasion_metrics
+from harness.metrics.robustness import robustness_metrics
 from harness.persuasion import second_turn
 from harness.plan import followup_request, plan
 from harness.results import Counts, RunResult, Sample, Settings, TaskRecord, Timing, write_run
@@ -104,7 +105,9 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
             item_id=variant.item.id, variant=variant.name, groups=variant.item.groups,
             messages=list(request.messages), choices=variant.choices, labels=variant.labels,
             target=variant.target_label, asserted=variant.asserted_label, output=response.text,
-            label_logprobs=response.candidate_logprobs, predicted=score.predicted, correct=score.correct,
+            label_logprobs=response.candidate_logprobs, predicted=score.predicted,
+            predicted_option=variant.option_of(score.predicted), perturbation=variant.perturbation,
+            repeat=variant.repeat, correct=score.correct,
             invalid=score.invalid, gold_prob=score.gold_prob, prompt_tokens=response.prompt_tokens,
             output_tokens=response.output_tokens, request_key=request.key))
 
@@ -117,15 +120,21 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
         wanted=list(task.spec.metrics), seed=options.seed, resamples=options.bootstrap_resamples,
         level=options.ci_level, min_group_size=options.min_group_size)
     states = []
-    if task.spec.persuasion:
+    settings = PersuasionSettings(seed=options.seed, resamples=options.bootstrap_resamples, level=options.ci_level,
+                                  min_group_size=options.min_group_size)
+    if task.spec.persuasion or task.spec.perturbations:
         for m in metrics:
             m.variant = reference
         for bd in breakdowns:
             bd.variant = reference
+    if task.spec.persuasion:
+        settings.tau = task.spec.persuasion.tau
         more_metrics, more_breakdowns, states = persuasion_metrics(
-            samples, list(task.spec.persuasion.arms), list(task.spec.groups),
-            PersuasionSettings(seed=options.seed, resamples=options.bootstrap_resamples, level=options.ci_level,
-                               min_group_size=options.min_group_size, tau=task.spec.persuasion.tau))
+            samples, list(task.spec.persuasion.arms), list(task.spec.groups), settings)
+        metrics += more_metrics
+        breakdowns += more_breakdowns
+    if task.spec.perturbations:
+        more_metrics, more_breakdowns = robustness_metrics(samples, list(task.spec.groups), settings)
         metrics += more_metrics
         breakdowns += more_breakdowns
 

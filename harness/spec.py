@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -83,6 +83,9 @@ class PromptSpec(Strict):
     system: str | None = Field(None, description="jinja2 file for the system prompt (optional).")
     chat_template: Literal["auto", "none"] = Field(
         "auto", description="auto: use the tokenizer's chat template when it has one; none: plain text.")
+    instruction: str = Field("Answer with the letter of the correct option.",
+                             description="The task instruction, available to templates as `instruction` "
+                                         "(the `instruction` perturbation rewords it).")
 
 
 class GenerationSpec(Strict):
@@ -127,6 +130,31 @@ class PersuasionSpec(Strict):
         return sorted({ARM_FAMILY[a] for a in self.arms if a != "neutral"})
 
 
+class PerturbedVariantSpec(Strict):
+    """One perturbed variant of every item: perturbation steps applied in order (composed)."""
+
+    name: Name = Field(description="The variant's name in results (e.g. typos, upper, format_3).")
+    steps: list[dict[str, Any]] = Field(
+        min_length=1, description="Perturbations, each `{kind: NAME, ...parameters}` (see `harness perturbations`).")
+    repeats: int = Field(1, ge=1, le=20, description="Draws of a randomized perturbation per item (ReCode's s); "
+                                                     "metrics take the mean and the worst case over them.")
+    description: str = ""
+
+
+class PerturbationsSpec(Strict):
+    """Meaning-preserving variants of every item, each compared item by item with `original`."""
+
+    seed: int = Field(0, description="Seed of every random draw, with the item id, variant name and step.")
+    variants: list[PerturbedVariantSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> PerturbationsSpec:
+        names = [v.name for v in self.variants]
+        if len(set(names)) != len(names) or "original" in names:
+            raise ValueError("variant names must be distinct and not 'original'")
+        return self
+
+
 class TaskSpec(Strict):
     """A task: a dataset, how to turn rows into prompts, and how to score the answers."""
 
@@ -144,9 +172,16 @@ class TaskSpec(Strict):
                                 "generate: greedy text, then parse the label.")
     groups: list[str] = Field(default_factory=list, description="Columns whose values define subgroups.")
     persuasion: PersuasionSpec | None = Field(None, description="Build persuasion arms from every item.")
+    perturbations: PerturbationsSpec | None = Field(None, description="Build perturbed variants of every item.")
     generation: GenerationSpec = GenerationSpec()
     metrics: list[Literal[METRIC_NAMES]] = Field(default_factory=lambda: list(METRIC_NAMES))  # type: ignore[valid-type]
     limit: int | None = Field(None, ge=1, description="Use only the first N rows.")
+
+    @model_validator(mode="after")
+    def _one_kind_of_variant(self) -> TaskSpec:
+        if self.persuasion is not None and self.perturbations is not None:
+            raise ValueError("a task declares either `persuasion` or `perturbations`, not both")
+        return self
 
 
 class Task(BaseModel):
@@ -202,7 +237,33 @@ def load_task(file: str | Path) -> Task:
             raise task.error(f"template file not found: {rel}", "prompt", key)
     if spec.persuasion is not None:
         _check_persuasion(task, spec.persuasion)
+    if spec.perturbations is not None:
+        _check_perturbations(task, spec.perturbations)
     return task
+
+
+def _check_perturbations(task: Task, p: PerturbationsSpec) -> None:
+    """Validate every step with its perturbation's own parameter model; errors name the YAML line."""
+    from harness.perturbations import parse_params
+
+    used = load_template(task.resolve(task.spec.prompt.template)).variables
+    for i, variant in enumerate(p.variants):
+        for k, step in enumerate(variant.steps):
+            where = ("perturbations", "variants", i, "steps", k)
+            try:
+                params = parse_params(step)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                raise task.error(_describe(err), *where, *err["loc"]) from None
+            except ValueError as exc:
+                raise task.error(str(exc), *where, "kind") from None
+            need = {"format": "format", "instruction": "instruction"}.get(params.kind)
+            if need and need not in used:
+                raise task.error(f"perturbation '{params.kind}' changes `{need}`, but the prompt template never "
+                                 f"uses {{{{ {need} }}}}", *where, "kind")
+            if "instruction" in getattr(params, "on", []) and "instruction" not in used:
+                raise task.error("a step perturbs the instruction, but the prompt template never uses "
+                                 "{{ instruction }}", *where, "on")
 
 
 def _check_persuasion(task: Task, p: PersuasionSpec) -> None:

@@ -2,7 +2,8 @@
 
 A Variant keeps its base item (and so its id and groups) and carries the possibly changed
 content. Without persuasion arms every item yields its `original` variant; persuasion arms
-(harness/persuasion.py) add pressured twins without touching anything downstream.
+(harness/persuasion.py) add pressured twins, and perturbations (harness/perturbations/) add
+meaning-preserving rewrites, without touching anything downstream.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict
 
 from harness.data import Item
+from harness.perturbations.base import PromptFormat
 
 if TYPE_CHECKING:
     from harness.spec import Task
@@ -30,6 +32,21 @@ class Variant(BaseModel):
     pressure: str = ""  # persuasion sentence, rendered where the prompt template puts {{ pressure }}
     turns: int = 1  # 2: a dialogue; its second user turn is written after the model's first answer
     followup: str | None = None  # that second user turn, once written
+    instruction: str | None = None  # the task instruction; None: the task's own (prompt.instruction)
+    format: PromptFormat = PromptFormat()  # separators, casing, option markers (When Punctuation Matters)
+    order: list[int] | None = None  # order[k]: the item's option shown at position k (None: unchanged)
+    perturbation: str | None = None  # the declared perturbed variant this is a draw of
+    repeat: int = 0  # which draw (0-based) of a randomized perturbation
+
+    @property
+    def original_index(self) -> list[int]:
+        return list(self.order) if self.order is not None else list(range(len(self.choices)))
+
+    def option_of(self, label: str | None) -> int | None:
+        """The item's own option (index before any reordering) that `label` names here."""
+        if label is None or label not in self.labels:
+            return None
+        return self.original_index[self.labels.index(label)]
 
     @property
     def id(self) -> str:
@@ -54,4 +71,8 @@ def make_variants(task: Task, items: list[Item]) -> list[Variant]:
         from harness.persuasion import build_arms
 
         return build_arms(task, items)
+    if task.spec.perturbations is not None:
+        from harness.perturbed import build_perturbed
+
+        return build_perturbed(task, items)
     return [original(item) for item in items]

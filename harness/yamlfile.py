@@ -64,7 +64,10 @@ def _build(loader: _Loader, node: yaml.Node, path: Path_, lines: dict[Path_, int
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _build(loader, key_node, path, lines, file)
+            # YAML 1.1 reads plain keys such as `on`, `yes`, `off` as booleans; a key is a name here.
+            plain_word = isinstance(key_node, yaml.ScalarNode) and key_node.style is None and \
+                key_node.tag == "tag:yaml.org,2002:bool"
+            key = key_node.value if plain_word else _build(loader, key_node, path, lines, file)
             key_path = path + (key,)
             line = key_node.start_mark.line + 1
             if not isinstance(key, (str, int, float, bool)):

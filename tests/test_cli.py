@@ -44,6 +44,12 @@ CASES = [
                              "user_belief wording 'grovelling' (known: strong, unsure)"),
     ("no_pressure.yaml", "no_pressure.yaml:12: field 'prompt.template': arms authority_wrong add a `pressure`"),
     ("persuasion_bad_target.yaml", "row 2: answer 'E' is not one of the labels"),
+    ("unknown_perturbation.yaml", "unknown_perturbation.yaml:19: field 'perturbations.variants.0.steps.0.kind': "
+                                  "unknown perturbation 'keyboard_typos' (known: "),
+    ("bad_perturbation_param.yaml", "bad_perturbation_param.yaml:20: field "
+                                    "'perturbations.variants.0.steps.0.rate': Input should be less than or equal to 1"),
+    ("format_without_template.yaml", "format_without_template.yaml:18: field 'perturbations.variants.0.steps.0.kind': "
+                                     "perturbation 'format' changes `format`, but the prompt template never uses"),
 ]
 
 

@@ -18,6 +18,12 @@ def error(tmp_path: Path, text: str | bytes) -> HarnessError:
     return info.value
 
 
+def test_yaml_1_1_boolean_words_stay_names_as_keys(tmp_path):
+    doc = load(tmp_path, "on: [a]\nyes: 1\nflag: on\n'off': 2\n")
+    assert doc.data == {"on": ["a"], "yes": 1, "flag": True, "off": 2}  # values keep YAML's meaning
+    assert doc.line_of(("yes",)) == 2
+
+
 def test_lines_are_recorded(tmp_path):
     doc = load(tmp_path, "a: 1\nb:\n  c: [1, 2]\n  d: x\n")
     assert doc.data == {"a": 1, "b": {"c": [1, 2], "d": "x"}}

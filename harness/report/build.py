@@ -6,6 +6,7 @@ never marks such text safe.
 
 from __future__ import annotations
 
+import difflib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from harness import __version__
 from harness.errors import HarnessError
-from harness.results import GroupValue, Metric, RunResult, atomic_write_text, read_result
+from harness.results import GroupValue, Metric, RunResult, Sample, atomic_write_text, read_result, read_samples
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("harness", "report/templates"),
@@ -39,10 +40,14 @@ def find_run_dirs(paths: list[Path]) -> list[Path]:
 
 
 def load_runs(paths: list[Path]) -> list[RunResult]:
+    return [run for run, _ in load_run_dirs(paths)]
+
+
+def load_run_dirs(paths: list[Path]) -> list[tuple[RunResult, Path]]:
     runs = []
     for d in find_run_dirs(paths):
         try:
-            runs.append(read_result(d))
+            runs.append((read_result(d), d))
         except (ValidationError, ValueError) as exc:
             raise HarnessError(f"not a valid results file ({str(exc).splitlines()[0]})",
                                file=d / "results.json") from None
@@ -62,7 +67,7 @@ def latest_per_cell(runs: list[RunResult]) -> dict[tuple[str, str], RunResult]:
 
 ARM_COLUMNS = ("accuracy", "accuracy_drop", "follow_rate", "invalid_rate", "delta_p_gold", "delta_p_asserted",
                "sycophantic_drift_rate", "misleading_rate", "robust_accuracy", "flip_correct_to_wrong",
-               "flip_wrong_to_correct")
+               "flip_wrong_to_correct", "performance_drop_rate", "flip_rate", "worst_case_accuracy", "cohens_h")
 
 
 def arm_table(run: RunResult) -> tuple[list[str], list[str], dict[tuple[str, str], Metric]]:
@@ -107,28 +112,93 @@ def group_matrices(run: RunResult) -> list[Matrix]:
     return list(out.values())
 
 
+def overall(run: RunResult, name: str) -> Metric | None:
+    """The metric `name` about no particular variant (e.g. PDR pooled over every perturbation)."""
+    return next((m for m in run.metrics if m.name == name and m.variant is None and m.group is None), None)
+
+
 def headline_arm(run: RunResult) -> str | None:
     """The arm shown on the leaderboard: PARROT's authority_wrong when present."""
     arms = run.variants("follow_rate")
     return "authority_wrong" if "authority_wrong" in arms else (arms[0] if arms else None)
 
 
-def render_report(runs: list[RunResult]) -> str:
+Segment = tuple[str, bool]  # (text, changed)
+
+
+def diff_segments(original: str, changed: str) -> tuple[list[Segment], list[Segment]]:
+    """Both texts cut into runs of equal and changed characters (difflib), for highlighting."""
+    matcher = difflib.SequenceMatcher(None, original, changed, autojunk=False)
+    left: list[Segment] = []
+    right: list[Segment] = []
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if a1 > a0:
+            left.append((original[a0:a1], op != "equal"))
+        if b1 > b0:
+            right.append((changed[b0:b1], op != "equal"))
+    return left, right
+
+
+class ExampleRow(BaseModel):
+    """One perturbed prompt beside its original, with the model's answers to both."""
+
+    item_id: str
+    variant: str
+    original: list[Segment]
+    perturbed: list[Segment]
+    original_answer: str | None
+    answer: str | None
+    original_correct: bool
+    correct: bool
+    flipped: bool
+
+
+def _user_text(sample: Sample) -> str:
+    return next((m.content for m in sample.messages if m.role == "user"), "")
+
+
+def perturbation_examples(samples: list[Sample], items: int = 3) -> list[ExampleRow]:
+    """For the first `items` items: every perturbed draw beside the original prompt."""
+    originals = {s.item_id: s for s in samples if s.variant == "original"}
+    chosen = list(originals)[:items]
+    rows = []
+    for s in samples:
+        if s.perturbation is None or s.item_id not in chosen:
+            continue
+        o = originals[s.item_id]
+        left, right = diff_segments(_user_text(o), _user_text(s))
+        rows.append(ExampleRow(item_id=s.item_id, variant=s.variant, original=left, perturbed=right,
+                               original_answer=o.predicted, answer=s.predicted, original_correct=o.correct,
+                               correct=s.correct, flipped=s.predicted_option != o.predicted_option))
+    return sorted(rows, key=lambda r: chosen.index(r.item_id))
+
+
+def render_report(runs: list[RunResult], examples: dict[str, list[ExampleRow]] | None = None) -> str:
     cells = latest_per_cell(runs)
     models = sorted({m for m, _ in cells})
     tasks = sorted({t for _, t in cells})
     return _ENV.get_template("report.html.j2").render(
         cells=cells, models=models, tasks=tasks, runs=list(cells.values()), model_label=model_label,
-        arm_table=arm_table, group_matrices=group_matrices, headline_arm=headline_arm,
+        arm_table=arm_table, group_matrices=group_matrices, headline_arm=headline_arm, overall=overall,
+        examples=examples or {},
         version=__version__, generated=datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 
 def write_report(paths: list[Path], output: Path) -> tuple[Path, int]:
-    runs = load_runs(paths)
-    if not runs:
+    loaded = load_run_dirs(paths)
+    if not loaded:
         raise HarnessError("no runs found (a run directory holds results.json)",
                            file=", ".join(str(p) for p in paths))
     if output.suffix != ".html":
         output = output / "index.html"
-    atomic_write_text(output, render_report(runs))
-    return output, len(runs)
+    latest = {r.run_id for r in latest_per_cell([r for r, _ in loaded]).values()}
+    examples = {}
+    for run, folder in loaded:
+        if run.run_id in latest and run.task.config.get("perturbations") and (folder / "samples.jsonl").is_file():
+            try:
+                examples[run.run_id] = perturbation_examples(read_samples(folder))
+            except (ValidationError, ValueError) as exc:
+                raise HarnessError(f"not a valid samples file ({str(exc).splitlines()[0]})",
+                                   file=folder / "samples.jsonl") from None
+    atomic_write_text(output, render_report([r for r, _ in loaded], examples))
+    return output, len(loaded)

@@ -1,0 +1,114 @@
+"""Robustness metrics on a hand-computed fixture (SPEC.md §5.2 ReCode, §6.2, §7, §8)."""
+
+import math
+import statistics
+
+import pytest
+
+from harness.metrics.persuasion import Settings
+from harness.metrics.robustness import robustness_metrics
+from harness.results import Sample
+
+CFG = Settings(seed=0, resamples=300, level=0.95, min_group_size=2)
+GROUP = {"i0": "g1", "i1": "g1", "i2": "g2", "i3": "g2"}
+
+
+def sample(item, variant, option, *, perturbation=None, repeat=0):
+    """Gold is option 0 of every item; `option` is the item's own option the model chose."""
+    return Sample(item_id=item, variant=variant, groups={"domain": GROUP[item]}, messages=[],
+                  choices=["w", "x", "y", "z"], labels=["A", "B", "C", "D"], target="A", output=None,
+                  label_logprobs=None,
+                  predicted=None if option is None else "ABCD"[option], predicted_option=option,
+                  perturbation=perturbation, repeat=repeat, correct=option == 0, invalid=option is None,
+                  gold_prob=None, prompt_tokens=1, output_tokens=0, request_key="k")
+
+
+def fixture():
+    # original: i0, i1 right; i2 chose option 1, i3 option 2
+    s = [sample("i0", "original", 0), sample("i1", "original", 0), sample("i2", "original", 1),
+         sample("i3", "original", 2)]
+    # typo, two draws: c = [[1,0],[1,1],[1,0],[0,0]]; flips: i0 r1, i2 r0, i3 r1
+    for item, draws in {"i0": (0, 1), "i1": (0, 0), "i2": (0, 1), "i3": (2, 3)}.items():
+        s += [sample(item, f"typo#{r + 1}", opt, perturbation="typo", repeat=r) for r, opt in enumerate(draws)]
+    # shuffle, one draw: c = [0,0,0,1]; flips: i0, i1, i3
+    for item, opt in {"i0": 3, "i1": 1, "i2": 1, "i3": 0}.items():
+        s.append(sample(item, "shuffle", opt, perturbation="shuffle"))
+    return s
+
+
+def h(p, o):
+    return (2 * math.asin(math.sqrt(p)) - 2 * math.asin(math.sqrt(o))) / math.pi
+
+
+def test_per_perturbation_values():
+    metrics, _ = robustness_metrics(fixture(), ["domain"], CFG)
+    v = {(m.name, m.variant): m.value for m in metrics}
+    assert v[("accuracy", "typo")] == pytest.approx(0.5)
+    assert v[("accuracy_drop", "typo")] == pytest.approx(0.0)
+    assert v[("performance_drop_rate", "typo")] == pytest.approx(0.0)
+    assert v[("flip_rate", "typo")] == pytest.approx(3 / 8)
+    assert v[("worst_case_accuracy", "typo")] == pytest.approx(0.25)
+    assert v[("cohens_h", "typo")] == pytest.approx((h(0.5, 1) + 0 + h(0.5, 0) + 0) / 4)  # = 0
+    assert v[("accuracy", "shuffle")] == pytest.approx(0.25)
+    assert v[("accuracy_drop", "shuffle")] == pytest.approx(0.25)
+    assert v[("performance_drop_rate", "shuffle")] == pytest.approx(0.5)
+    assert v[("flip_rate", "shuffle")] == pytest.approx(0.75)
+    assert v[("worst_case_accuracy", "shuffle")] == pytest.approx(0.25)
+    assert v[("cohens_h", "shuffle")] == pytest.approx(-0.25)
+
+
+def test_over_all_perturbations():
+    metrics, _ = robustness_metrics(fixture(), ["domain"], CFG)
+    v = {m.name: m for m in metrics if m.variant is None}
+    assert v["worst_case_accuracy"].value == 0.0  # every item fails some draw
+    assert v["performance_drop_rate"].value == pytest.approx(1 - (1 / 3 + 2 / 3 + 1 / 3 + 1 / 3) / 2)
+    assert v["flip_rate"].value == pytest.approx(6 / 12)
+    assert v["cohens_h"].value == pytest.approx((h(1 / 3, 1) + h(2 / 3, 1) + h(1 / 3, 0) + h(1 / 3, 0)) / 4)
+    assert v["accuracy_spread"].value == pytest.approx(0.25)
+    assert v["accuracy_std"].value == pytest.approx(statistics.stdev([0.5, 0.5, 0.25]))
+    assert v["median_accuracy"].value == pytest.approx(0.5)
+    assert v["mean_drop"].value == pytest.approx(0.125)
+    assert v["worst_perturbation"].group == "shuffle" and v["worst_perturbation"].value == pytest.approx(0.25)
+
+
+def test_group_breakdowns_mark_the_worst_group():
+    _, breakdowns = robustness_metrics(fixture(), ["domain"], CFG)
+    drop = next(b for b in breakdowns if b.metric == "accuracy_drop" and b.variant == "shuffle")
+    assert {g.group: g.value for g in drop.groups} == {"g1": 1.0, "g2": -0.5}
+    assert drop.worst == "g1" and not drop.higher_is_better
+    flips = next(b for b in breakdowns if b.metric == "flip_rate" and b.variant == "typo")
+    assert {g.group: g.value for g in flips.groups} == {"g1": 0.25, "g2": 0.5} and flips.worst == "g2"
+
+
+def test_cis_bracket_values_and_repeat_with_the_seed():
+    a, _ = robustness_metrics(fixture(), ["domain"], CFG)
+    b, _ = robustness_metrics(fixture(), ["domain"], CFG)
+    assert [(m.ci_low, m.ci_high) for m in a] == [(m.ci_low, m.ci_high) for m in b]
+    for m in a:
+        if m.name in ("accuracy_spread", "accuracy_std"):
+            assert m.ci_low is None and m.ci_high is None  # see the module docstring
+        elif m.ci_low is not None:
+            assert m.ci_low <= m.value + 1e-9 and m.value <= m.ci_high + 1e-9, m.name
+
+
+def test_pdr_is_undefined_when_the_original_is_never_right():
+    s = [sample("i0", "original", 1), sample("i1", "original", 2),
+         sample("i0", "typo", 0, perturbation="typo"), sample("i1", "typo", 2, perturbation="typo")]
+    metrics, _ = robustness_metrics(s, [], CFG)
+    pdr = next(m for m in metrics if m.name == "performance_drop_rate")
+    assert pdr.value is None and pdr.ci_low is None
+    h_metric = next(m for m in metrics if m.name == "cohens_h" and m.variant == "typo")
+    assert h_metric.value == pytest.approx((1 + 0) / 2)  # Cohen's h stays defined
+
+
+def test_invalid_answer_is_a_flip_unless_both_invalid():
+    s = [sample("i0", "original", None), sample("i1", "original", 0),
+         sample("i0", "p", None, perturbation="p"), sample("i1", "p", None, perturbation="p")]
+    metrics, _ = robustness_metrics(s, [], CFG)
+    assert next(m for m in metrics if m.name == "flip_rate" and m.variant == "p").value == 0.5
+
+
+def test_missing_draw_is_an_error():
+    s = fixture()[:-1]
+    with pytest.raises(ValueError, match="every draw"):
+        robustness_metrics(s, ["domain"], CFG)
