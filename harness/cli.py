@@ -53,8 +53,10 @@ def _quiet_libraries() -> None:
 @app.command()
 def run(
     tasks: Annotated[list[Path], typer.Argument(help="Task YAML files.", show_default=False)],
-    model: Annotated[str | None, typer.Option("--model", "-m", help="Embedded name, local folder or hub id. "
-                                                 "Default: the embedded SmolLM2-135M-Instruct.")] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Embedded name, local folder or hub id "
+                                                 "(default: the embedded SmolLM2-135M-Instruct), or "
+                                                 "replay:COLUMN / replay:COLUMN.* / replay:FILE.jsonl to score "
+                                                 "recorded outputs.")] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Evaluate only the first N items of each task.")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for run directories.")] = Path("runs"),
     seed: Annotated[int, typer.Option(help="Seed for sampling and bootstrap CIs.")] = 1234,
@@ -82,6 +84,7 @@ def run(
     """Evaluate a model on one or more tasks; write runs/<id>/results.json, samples.jsonl and the report."""
     from harness.backends.registry import BackendOptions, create_backend
     from harness.cache import RequestCache
+    from harness.replay import is_replay, replay_backends
     from harness.report.build import write_report
     from harness.runner import RunOptions, run_task
     from harness.spec import load_task
@@ -92,13 +95,19 @@ def run(
         if dry_run:
             _dry_run(loaded, model, local=backend != "openai", examples=examples, seed=seed, limit=limit)
             return
-        engine = create_backend(backend, model, BackendOptions(
-            dtype=dtype, device=device, batch_size=batch_size, tensor_parallel_size=tensor_parallel_size,
-            base_url=base_url, api_key_env=api_key_env, concurrency=concurrency))
         options = RunOptions(seed=seed, batch_size=batch_size, limit=limit)
-        cache = None if no_cache else RequestCache(cache_path or _default_cache())
+        if is_replay(model):  # recorded outputs: one engine per task and recorded model, nothing to cache
+            runs = [(task, engine) for task in loaded
+                    for engine in replay_backends(task, model or "", seed=seed, limit=limit)]
+            cache = None
+        else:
+            engine = create_backend(backend, model, BackendOptions(
+                dtype=dtype, device=device, batch_size=batch_size, tensor_parallel_size=tensor_parallel_size,
+                base_url=base_url, api_key_env=api_key_env, concurrency=concurrency))
+            runs = [(task, engine) for task in loaded]
+            cache = None if no_cache else RequestCache(cache_path or _default_cache())
         results = []
-        for task in loaded:
+        for task, engine in runs:
             stamp = time.strftime("%Y%m%d-%H%M%S")
             run_dir = output / f"{stamp}-{_slug(task.spec.name)}-{_slug(engine.info.name)}"
             n = 1
@@ -135,9 +144,11 @@ def _summary(results) -> None:  # type: ignore[no-untyped-def]
     table = Table(title="results")
     persuasion = any(headline_arm(r) for _, r in results)
     robustness = any(overall(r, "flip_rate") for _, r in results)
+    rag = any(r.metric("hallucination_rate") for _, r in results)
     for col in ("task", "model", "items", "accuracy [95% CI]", "worst group", "worst-group acc.") + \
             (("follow rate (arm)",) if persuasion else ()) + \
-            (("flip rate", "worst perturbation: drop") if robustness else ()):
+            (("flip rate", "worst perturbation: drop") if robustness else ()) + \
+            (("hallucination rate / official", "error rate / official") if rag else ()):
         table.add_column(col)
 
     def fmt(m) -> str:  # type: ignore[no-untyped-def]
@@ -152,7 +163,9 @@ def _summary(results) -> None:  # type: ignore[no-untyped-def]
         table.add_row(r.task.name, r.model.name, str(r.counts.items), fmt(r.metric("accuracy")),
                       f"{wg.group_key}={wg.group}" if wg and wg.group else "–", fmt(wg),
                       *((follow,) if persuasion else ()),
-                      *((fmt(overall(r, "flip_rate")), _worst_perturbation(r, fmt)) if robustness else ()))
+                      *((fmt(overall(r, "flip_rate")), _worst_perturbation(r, fmt)) if robustness else ()),
+                      *((_with_official(r, "hallucination_rate", fmt), _with_official(r, "error_rate", fmt))
+                        if rag else ()))
     out.print(table)
     for run_dir, _ in results:
         out.print(f"run: {run_dir}", markup=False, highlight=False)
@@ -174,6 +187,13 @@ def _dry_run(tasks, model: str | None, *, local: bool, examples: int, seed: int,
         out.print(f"{d.task}: {d.items} items, {len(d.variants)} variants, {d.samples} samples, "
                   f"{d.requests_unique} distinct requests{more}, {tokens}, {d.prompt_chars:,} characters; "
                   "no model loaded", markup=False, highlight=False)
+
+
+def _with_official(run, name: str, fmt) -> str:  # type: ignore[no-untyped-def]
+    official = run.metric(f"{name}_official")
+    if official is None or official.value is None:
+        return fmt(run.metric(name))
+    return f"{fmt(run.metric(name))} / {100 * official.value:.1f}"
 
 
 def _worst_perturbation(run, fmt) -> str:  # type: ignore[no-untyped-def]

@@ -16,7 +16,17 @@ from harness.errors import HarnessError
 from harness.spec import Task
 
 _BUILDERS = {"json": "json", "jsonl": "json", "csv": "csv", "parquet": "parquet"}
-_MISSING = object()
+MISSING = object()
+RAG_LABELS = ["answer", "no_answer"]  # a rag item's two outcomes: target 0 = a passage answers the query
+RAG_ANSWERS = ["Yes, answer is present", "I don't know"]
+
+
+class Passage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    number: int  # 1-based, as NoMIRACL cites them: [1] ... [10]
+    title: str = ""
+    text: str
 
 
 class Item(BaseModel):
@@ -31,6 +41,7 @@ class Item(BaseModel):
     target: int  # index into choices
     groups: dict[str, str]
     row: dict[str, Any]  # the raw row, available to templates as `row`
+    passages: list[Passage] = []  # rag tasks: the retrieved passages
 
     @property
     def target_label(self) -> str:
@@ -38,49 +49,69 @@ class Item(BaseModel):
 
 
 def get_field(row: dict[str, Any], dotted: str) -> Any:
+    """`row[a][b]` for "a.b"; a key that itself holds dots ("Mistral-7B-v0.2") is found too."""
     value: Any = row
-    for part in dotted.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return _MISSING
-        value = value[part]
+    parts = dotted.split(".")
+    while parts:
+        if not isinstance(value, dict):
+            return MISSING
+        for k in range(len(parts), 0, -1):  # the longest key first
+            key = ".".join(parts[:k])
+            if key in value:
+                value, parts = value[key], parts[k:]
+                break
+        else:
+            return MISSING
     return value
 
 
-def _source(task: Task) -> tuple[str, dict[str, Any], Path | None]:
+def _source(task: Task, path: str, where: tuple[str, ...]) -> tuple[str, dict[str, Any], Path | None]:
     """Return (builder or hub id, load_dataset kwargs, local file if any)."""
     ds = task.spec.dataset
-    is_url = re.match(r"^https?://", ds.path) is not None
-    local = None if is_url else task.resolve(ds.path)
-    looks_local = ds.path.startswith((".", "/")) or Path(ds.path).suffix.lstrip(".") in _BUILDERS
+    is_url = re.match(r"^https?://", path) is not None
+    local = None if is_url else task.resolve(path)
+    looks_local = path.startswith((".", "/")) or Path(path).suffix.lstrip(".") in _BUILDERS
     if is_url or (local is not None and (local.exists() or looks_local)):
         if local is not None and not local.is_file():
-            raise task.error(f"dataset file not found: {ds.path}", "dataset", "path")
-        fmt = ds.format or Path(ds.path.split("?")[0]).suffix.lstrip(".").lower()
+            raise task.error(f"dataset file not found: {path}", *where)
+        fmt = ds.format or Path(path.split("?")[0]).suffix.lstrip(".").lower()
         if fmt not in _BUILDERS:
-            raise task.error(f"cannot tell the file format of '{ds.path}'; set dataset.format",
+            raise task.error(f"cannot tell the file format of '{path}'; set dataset.format",
                              "dataset", "format")
-        return _BUILDERS[fmt], {"data_files": str(local) if local else ds.path, "split": "train"}, local
+        return _BUILDERS[fmt], {"data_files": str(local) if local else path, "split": "train"}, local
     kwargs: dict[str, Any] = {"split": ds.split}
     if ds.name:
         kwargs["name"] = ds.name
     if ds.revision:
         kwargs["revision"] = ds.revision
-    return ds.path, kwargs, None
+    return path, kwargs, None
 
 
 def load_rows(task: Task) -> list[dict[str, Any]]:
     import datasets  # heavy import, kept local
 
-    builder, kwargs, local = _source(task)
     datasets.disable_progress_bars()
+    parts = []
+    for subset, path in task.spec.dataset.sources():
+        where = ("dataset", "path") if subset is None else ("dataset", "subsets", subset)
+        builder, kwargs, _ = _source(task, path, where)
+        try:
+            part = datasets.load_dataset(builder, **kwargs)
+        except Exception as exc:  # datasets raises many types; all mean "could not load"
+            if "corresponds to no data" in str(exc):
+                raise task.error("the dataset has no rows", *where) from None
+            reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+            raise task.error(f"cannot load dataset '{path}': {reason}", *where) from None
+        if subset is not None:
+            if "subset" in part.column_names:
+                raise task.error("the rows already have a `subset` column; `subsets` would overwrite it", *where)
+            part = part.add_column("subset", [subset] * len(part))
+        parts.append(part)
     try:
-        dataset = datasets.load_dataset(builder, **kwargs)
-    except Exception as exc:  # datasets raises many types; all mean "could not load"
-        if "corresponds to no data" in str(exc):
-            raise task.error("the dataset has no rows", "dataset", "path") from None
-        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
-        raise task.error(f"cannot load dataset '{task.spec.dataset.path}': {reason}",
-                         "dataset", "path") from None
+        dataset = parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
+    except ValueError as exc:
+        raise task.error(f"the subsets have different columns ({' '.join(str(exc).split())[:160]})",
+                         "dataset", "subsets") from None
     _check_columns(task, set(dataset.column_names))
     if len(dataset) == 0:
         raise task.error("the dataset has no rows", "dataset", "path")
@@ -91,15 +122,21 @@ def load_rows(task: Task) -> list[dict[str, Any]]:
 
 def _columns(task: Task) -> list[tuple[str, tuple[str | int, ...]]]:
     s = task.spec
-    cols = [(s.fields.question, ("fields", "question")), (s.target.field, ("target", "field"))]
+    cols = [(s.fields.question, ("fields", "question"))]
     if s.fields.id:
         cols.append((s.fields.id, ("fields", "id")))
-    if s.choices.field:
+    if s.target:
+        cols.append((s.target.field, ("target", "field")))
+    if s.choices and s.choices.field:
         cols.append((s.choices.field, ("choices", "field")))
-    if s.choices.block:
+    if s.choices and s.choices.block:
         cols.append((s.choices.block, ("choices", "block")))
-    for i, name in enumerate(s.choices.fields or []):
+    for i, name in enumerate(s.choices.fields if s.choices and s.choices.fields else []):
         cols.append((name, ("choices", "fields", i)))
+    if s.rag:
+        cols.append((s.rag.relevant, ("rag", "relevant")))
+        if s.rag.passages:
+            cols.append((s.rag.passages, ("rag", "passages")))
     for i, name in enumerate(s.groups):
         cols.append((name, ("groups", i)))
     return cols
@@ -153,11 +190,14 @@ class RowError(ValueError):
 def row_to_item(task: Task, index: int, row: dict[str, Any]) -> Item:
     """Validate one row; raise RowError(field, problem) if it cannot be evaluated."""
     s = task.spec
+    if s.rag is not None:
+        return _rag_item(task, index, row)
+    assert s.choices is not None and s.target is not None
     labels = s.choices.labels
 
     def need(name: str) -> Any:
         value = get_field(row, name)
-        if value is _MISSING or value is None:
+        if value is MISSING or value is None:
             raise RowError(name, "value is missing")
         return value
 
@@ -192,6 +232,41 @@ def row_to_item(task: Task, index: int, row: dict[str, Any]) -> Item:
                 target=target, groups=groups, row=row)
 
 
+def _rag_item(task: Task, index: int, row: dict[str, Any]) -> Item:
+    """A rag row as a two-outcome item: target 0 ("answer") when a passage answers the query."""
+    s = task.spec
+    assert s.rag is not None
+    question = get_field(row, s.fields.question)
+    if not isinstance(question, str) or not question.strip():
+        raise RowError(s.fields.question, "the query must be non-empty text")
+    relevant = get_field(row, s.rag.relevant)
+    if relevant is MISSING or relevant is None:
+        raise RowError(s.rag.relevant, "value is missing")
+    passages: list[Passage] = []
+    if s.rag.passages:
+        raw = get_field(row, s.rag.passages)
+        if not isinstance(raw, list) or not raw:
+            raise RowError(s.rag.passages, "expected a non-empty list of passages")
+        for n, p in enumerate(raw, 1):
+            if isinstance(p, str) and p.strip():
+                passages.append(Passage(number=n, text=p))
+            elif isinstance(p, dict) and isinstance(p.get("text"), str) and p["text"].strip():
+                passages.append(Passage(number=n, title=str(p.get("title") or ""), text=p["text"]))
+            else:
+                raise RowError(s.rag.passages, f"passage {n} is neither text nor {{title, text}}")
+    item_id = get_field(row, s.fields.id) if s.fields.id else index
+    if item_id is MISSING or item_id is None:
+        raise RowError(s.fields.id or "id", "value is missing")
+    groups = {}
+    for name in s.groups:
+        value = get_field(row, name)
+        if value is MISSING or value is None:
+            raise RowError(name, "value is missing")
+        groups[name] = str(value)
+    return Item(id=str(item_id), question=question, choices=list(RAG_ANSWERS), labels=list(RAG_LABELS),
+                target=0 if relevant in s.rag.relevant_values else 1, groups=groups, row=row, passages=passages)
+
+
 def load_items(task: Task) -> list[Item]:
     rows = load_rows(task)
     items: list[Item] = []
@@ -207,12 +282,12 @@ def load_items(task: Task) -> list[Item]:
         if len(bad) > 1:
             rows_listed = ", ".join(str(r) for r, _ in bad[1:6]) + (", ..." if len(bad) > 6 else "")
             more = f" ({len(bad) - 1} more bad rows: {rows_listed})"
-        raise HarnessError(f"row {first_row}: {err.problem}{more}", file=task.spec.dataset.path,
+        raise HarnessError(f"row {first_row}: {err.problem}{more}", file=task.spec.dataset.label,
                            field=err.field)
     seen: dict[str, int] = {}
     for n, item in enumerate(items, start=1):
         if item.id in seen:
             raise HarnessError(f"row {n}: duplicate item id '{item.id}' (first at row {seen[item.id]})",
-                               file=task.spec.dataset.path, field=task.spec.fields.id or "id")
+                               file=task.spec.dataset.label, field=task.spec.fields.id or "id")
         seen[item.id] = n
     return items

@@ -24,6 +24,7 @@ def template_context(variant: Variant, instruction: str) -> dict:
         "labels": variant.labels,
         "row": variant.item.row,
         "pressure": variant.pressure,
+        "passages": [p.model_dump() for p in variant.item.passages],
         "instruction": variant.instruction if variant.instruction is not None else instruction,
         "format": {"separator": fmt.descriptor_separator, "joiner": fmt.field_joiner,
                    "option_separator": fmt.option_separator,
@@ -48,7 +49,7 @@ def build_request(task: Task, variant: Variant, seed: int, history: tuple[Messag
         messages=tuple(messages),
         chat_template=spec.prompt.chat_template,
         generate=spec.answer == "generate",
-        candidates=tuple(variant.labels),
+        candidates=tuple(variant.labels) if spec.type == "multiple_choice" else (),
         sampling=Sampling(max_tokens=gen.max_tokens, temperature=gen.temperature, top_p=gen.top_p,
                           stop=tuple(gen.stop), seed=seed),
     )

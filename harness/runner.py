@@ -17,6 +17,7 @@ from harness.backends.base import Backend, Request, Response
 from harness.cache import RequestCache, cache_key
 from harness.data import load_items
 from harness.metrics.groups import accuracy_metrics
+from harness.metrics.hallucination import nomiracl_metrics
 from harness.metrics.persuasion import Settings as PersuasionSettings
 from harness.metrics.persuasion import persuasion_metrics
 from harness.metrics.robustness import robustness_metrics
@@ -24,6 +25,7 @@ from harness.persuasion import second_turn
 from harness.plan import followup_request, plan
 from harness.results import Counts, RunResult, Sample, Settings, TaskRecord, Timing, write_run
 from harness.scoring.multiple_choice import first_answer_text, score_multiple_choice
+from harness.scoring.rag import score_rag
 from harness.spec import Task
 from harness.variants import make_variants
 
@@ -100,7 +102,10 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
     samples = []
     for variant, request in zip(variants, final):
         response = answers[request.key]
-        score = score_multiple_choice(variant, response, task.spec.answer)
+        if task.spec.type == "rag":
+            score = score_rag(variant, response)
+        else:
+            score = score_multiple_choice(variant, response, task.spec.answer)
         samples.append(Sample(
             item_id=variant.item.id, variant=variant.name, groups=variant.item.groups,
             messages=list(request.messages), choices=variant.choices, labels=variant.labels,
@@ -135,6 +140,14 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
         breakdowns += more_breakdowns
     if task.spec.perturbations:
         more_metrics, more_breakdowns = robustness_metrics(samples, list(task.spec.groups), settings)
+        metrics += more_metrics
+        breakdowns += more_breakdowns
+    if task.spec.type == "rag":
+        more_metrics, more_breakdowns = nomiracl_metrics(
+            [s.predicted or "invalid" for s in samples], [s.target == "answer" for s in samples],
+            [s.item_id for s in samples], {key: [s.groups[key] for s in samples] for key in task.spec.groups},
+            seed=options.seed, resamples=options.bootstrap_resamples, level=options.ci_level,
+            min_group_size=options.min_group_size)
         metrics += more_metrics
         breakdowns += more_breakdowns
 

@@ -34,14 +34,34 @@ class Strict(BaseModel):
 
 
 class DatasetSpec(Strict):
-    """Where the rows come from; loaded through `datasets.load_dataset`."""
+    """Where the rows come from; loaded through `datasets.load_dataset`. Either one `path`, or
+    `subsets`: several sources whose rows get a `subset` column naming where they came from."""
 
-    path: str = Field(description="Local file (relative to the task file), hub dataset id, or http(s) URL.")
+    path: str | None = Field(None, description="Local file (relative to the task file), hub dataset id, "
+                                               "or http(s) URL.")
+    subsets: dict[Name, str] | None = Field(
+        None, description="Subset name -> source (as `path`); rows get a `subset` column with the name.")
     format: Literal["json", "jsonl", "csv", "parquet"] | None = Field(
         None, description="File format for local files and URLs; inferred from the extension if absent.")
     name: str | None = Field(None, description="Hub dataset subset/config name.")
     split: str = "train"
     revision: str | None = Field(None, description="Hub dataset revision (commit, tag or branch).")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DatasetSpec:
+        if (self.path is None) == (self.subsets is None):
+            raise ValueError("give exactly one of 'path' or 'subsets'")
+        if self.subsets is not None and not self.subsets:
+            raise ValueError("'subsets' needs at least one source")
+        return self
+
+    def sources(self) -> list[tuple[str | None, str]]:
+        """(subset name or None, path) for every source."""
+        return list(self.subsets.items()) if self.subsets else [(None, self.path or "")]
+
+    @property
+    def label(self) -> str:
+        return self.path or ", ".join(self.subsets or {})
 
 
 class FieldsSpec(Strict):
@@ -76,6 +96,20 @@ class TargetSpec(Strict):
     field: str = Field(description="Column with the correct answer.")
     format: Literal["letter", "index", "text"] = Field(
         "letter", description="letter: one of the labels; index: 0-based position; text: the option text.")
+
+
+class RagSpec(Strict):
+    """Retrieval-augmented answering (NoMIRACL, SPEC.md §2): does any passage answer the query?
+    The model should say "Yes, answer is present" when one does and "I don't know" otherwise."""
+
+    passages: str | None = Field(None, description="Column with the passages: a list of texts or of "
+                                                   "{title, text}; templates see `passages`.")
+    relevant: str = Field(description="Column saying whether any passage answers the query.")
+    relevant_values: list[str | bool | int] = Field(
+        default_factory=lambda: [True], min_length=1,
+        description="Values of the `relevant` column that mean 'a passage answers it' (others: none does).")
+    parser: Literal["nomiracl"] = Field("nomiracl", description="How answers are read: NoMIRACL's official "
+                                                                "rule (SPEC §2.3).")
 
 
 class PromptSpec(Strict):
@@ -161,11 +195,14 @@ class TaskSpec(Strict):
     name: Name
     version: int | str = 1
     description: str = ""
-    type: Literal["multiple_choice"] = Field(description="Task type. More types come with later releases.")
+    type: Literal["multiple_choice", "rag"] = Field(
+        description="multiple_choice: options and a gold letter; rag: query + passages, answered "
+                    "'Yes, answer is present' or 'I don't know' (NoMIRACL).")
     dataset: DatasetSpec
     fields: FieldsSpec
-    choices: ChoicesSpec
-    target: TargetSpec
+    choices: ChoicesSpec | None = Field(None, description="The options (multiple_choice).")
+    target: TargetSpec | None = Field(None, description="The gold answer (multiple_choice).")
+    rag: RagSpec | None = Field(None, description="Passages and relevance (rag).")
     prompt: PromptSpec
     answer: Literal["logprobs", "generate"] = Field(
         "logprobs", description="logprobs: argmax of the option-label log-probs (one forward pass); "
@@ -231,6 +268,7 @@ def load_task(file: str | Path) -> Task:
         extra = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
         raise doc.error(_describe(err) + extra, loc) from None
     task = Task(spec=spec, file=file, doc=doc)
+    _check_shape(task)
     for key in ("template", "system"):
         rel = getattr(spec.prompt, key)
         if rel is not None and not task.resolve(rel).is_file():
@@ -240,6 +278,21 @@ def load_task(file: str | Path) -> Task:
     if spec.perturbations is not None:
         _check_perturbations(task, spec.perturbations)
     return task
+
+
+def _check_shape(task: Task) -> None:
+    """The keys each task type needs (and refuses), named with their line."""
+    s = task.spec
+    needs = {"multiple_choice": ("choices", "target"), "rag": ("rag",)}[s.type]
+    for key in needs:
+        if getattr(s, key) is None:
+            raise task.error(f"required key is missing (a {s.type} task needs it)", key)
+    for key in ("choices", "target", "rag", "persuasion", "perturbations"):
+        if key not in needs and getattr(s, key) is not None and not (s.type == "multiple_choice" and
+                                                                      key in ("persuasion", "perturbations")):
+            raise task.error(f"a {s.type} task takes no `{key}`", key)
+    if s.type == "rag" and s.answer != "generate":
+        raise task.error("a rag task is answered in text: set `answer: generate`", "answer")
 
 
 def _check_perturbations(task: Task, p: PerturbationsSpec) -> None:

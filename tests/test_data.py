@@ -5,7 +5,7 @@ import pytest
 from harness.data import load_items, parse_option_block
 from harness.errors import HarnessError
 from harness.spec import load_task
-from tests.conftest import ROWS, needs_shared_data, task_yaml
+from tests.conftest import ROOT, ROWS, needs_shared_data, task_yaml
 
 
 def items_or_error(make_task, rows=None, yaml_text=None):
@@ -109,3 +109,25 @@ def test_parrot_items_load_with_13_subjects():
     assert len(items) == 1302
     assert len({i.groups["base.subset"] for i in items}) == 13
     assert all(len(i.choices) == 4 for i in items)
+
+
+def test_get_field_finds_keys_that_hold_dots():
+    from harness.data import MISSING, get_field
+
+    row = {"results": {"Mistral-7B-v0.2": "yes", "a": {"b": 1}}}
+    assert get_field(row, "results.Mistral-7B-v0.2") == "yes"
+    assert get_field(row, "results.a.b") == 1
+    assert get_field(row, "results.nope") is MISSING and get_field(row, "results.a.b.c") is MISSING
+
+
+def test_subsets_add_a_subset_column(tmp_path):
+    for name in ("yes", "no"):
+        (tmp_path / f"{name}.jsonl").write_text(json.dumps({"id": name, "q": "Where?", "p": ["x"]}) + "\n")
+    (tmp_path / "t.yaml").write_text(
+        "name: s\ntype: rag\ndataset:\n  subsets:\n    relevant: yes.jsonl\n    non_relevant: no.jsonl\n"
+        "fields:\n  id: id\n  question: q\nrag:\n  passages: p\n  relevant: subset\n  relevant_values: [relevant]\n"
+        f"prompt:\n  template: {ROOT / 'prompts' / 'rag' / 'vanilla.j2'}\nanswer: generate\ngroups: [subset]\n")
+    items = load_items(load_task(tmp_path / "t.yaml"))
+    assert [(i.id, i.groups["subset"], i.target_label) for i in items] == [
+        ("yes", "relevant", "answer"), ("no", "non_relevant", "no_answer")]
+    assert items[0].passages[0].number == 1 and items[0].passages[0].text == "x"

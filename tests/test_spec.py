@@ -4,7 +4,7 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.spec import TaskSpec, load_task
-from tests.conftest import task_yaml
+from tests.conftest import ROOT, task_yaml
 
 
 def bad(make_task, **overrides) -> HarnessError:
@@ -63,3 +63,23 @@ def test_schema_is_json_and_forbids_extra_keys():
     json.dumps(schema)
     assert schema["additionalProperties"] is False
     assert "dataset" in schema["required"]
+
+
+RAG = ("name: r\ntype: rag\ndataset:\n  path: d.jsonl\nfields:\n  question: q\nrag:\n  relevant: rel\n"
+       "prompt:\n  template: {template}\nanswer: generate\n")
+
+
+@pytest.mark.parametrize(("change", "fragment"), [
+    (("rag:\n  relevant: rel\n", ""), "required key is missing (a rag task needs it)"),
+    (("answer: generate\n", ""), "set `answer: generate`"),
+    (("type: rag\n", "type: multiple_choice\n"), "required key is missing (a multiple_choice task"),
+    (("  path: d.jsonl\n", "  path: d.jsonl\n  subsets: {a: x.jsonl}\n"), "exactly one of 'path' or 'subsets'"),
+])
+def test_rag_task_shape_errors(tmp_path, change, fragment):
+    from harness.errors import HarnessError
+    from harness.spec import load_task
+
+    text = RAG.format(template=ROOT / "prompts" / "rag" / "vanilla.j2").replace(*change)
+    (tmp_path / "t.yaml").write_text(text)
+    with pytest.raises(HarnessError, match=fragment.replace("`", ".").replace("(", ".").replace(")", ".")):
+        load_task(tmp_path / "t.yaml")

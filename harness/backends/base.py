@@ -70,7 +70,7 @@ class ModelInfo(BaseModel):
 
     name: str
     path: str
-    source: Literal["embedded", "local", "hub", "api"]
+    source: Literal["embedded", "local", "hub", "api", "replay"]
     backend: str
     dtype: str
     device: str
