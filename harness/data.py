@@ -19,6 +19,7 @@ _BUILDERS = {"json": "json", "jsonl": "json", "csv": "csv", "parquet": "parquet"
 MISSING = object()
 RAG_LABELS = ["answer", "no_answer"]  # a rag item's two outcomes: target 0 = a passage answers the query
 RAG_ANSWERS = ["Yes, answer is present", "I don't know"]
+OPEN_LABELS = ["correct", "incorrect", "not_attempted"]  # an open answer's grades; target 0 = "correct"
 
 
 class Passage(BaseModel):
@@ -42,6 +43,7 @@ class Item(BaseModel):
     groups: dict[str, str]
     row: dict[str, Any]  # the raw row, available to templates as `row`
     passages: list[Passage] = []  # rag tasks: the retrieved passages
+    answers: list[str] = []  # open_answer tasks: the accepted gold aliases (never shown to templates)
 
     @property
     def target_label(self) -> str:
@@ -133,6 +135,8 @@ def _columns(task: Task) -> list[tuple[str, tuple[str | int, ...]]]:
         cols.append((s.choices.block, ("choices", "block")))
     for i, name in enumerate(s.choices.fields if s.choices and s.choices.fields else []):
         cols.append((name, ("choices", "fields", i)))
+    if s.open_answer:
+        cols.append((s.open_answer.answers, ("open_answer", "answers")))
     if s.rag:
         cols.append((s.rag.relevant, ("rag", "relevant")))
         if s.rag.passages:
@@ -192,6 +196,8 @@ def row_to_item(task: Task, index: int, row: dict[str, Any]) -> Item:
     s = task.spec
     if s.rag is not None:
         return _rag_item(task, index, row)
+    if s.open_answer is not None:
+        return _open_item(task, index, row)
     assert s.choices is not None and s.target is not None
     labels = s.choices.labels
 
@@ -232,28 +238,12 @@ def row_to_item(task: Task, index: int, row: dict[str, Any]) -> Item:
                 target=target, groups=groups, row=row)
 
 
-def _rag_item(task: Task, index: int, row: dict[str, Any]) -> Item:
-    """A rag row as a two-outcome item: target 0 ("answer") when a passage answers the query."""
+def _common(task: Task, index: int, row: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
+    """(item id, question, groups) of a row, for task types without options."""
     s = task.spec
-    assert s.rag is not None
     question = get_field(row, s.fields.question)
     if not isinstance(question, str) or not question.strip():
-        raise RowError(s.fields.question, "the query must be non-empty text")
-    relevant = get_field(row, s.rag.relevant)
-    if relevant is MISSING or relevant is None:
-        raise RowError(s.rag.relevant, "value is missing")
-    passages: list[Passage] = []
-    if s.rag.passages:
-        raw = get_field(row, s.rag.passages)
-        if not isinstance(raw, list) or not raw:
-            raise RowError(s.rag.passages, "expected a non-empty list of passages")
-        for n, p in enumerate(raw, 1):
-            if isinstance(p, str) and p.strip():
-                passages.append(Passage(number=n, text=p))
-            elif isinstance(p, dict) and isinstance(p.get("text"), str) and p["text"].strip():
-                passages.append(Passage(number=n, title=str(p.get("title") or ""), text=p["text"]))
-            else:
-                raise RowError(s.rag.passages, f"passage {n} is neither text nor {{title, text}}")
+        raise RowError(s.fields.question, "the question must be non-empty text")
     item_id = get_field(row, s.fields.id) if s.fields.id else index
     if item_id is MISSING or item_id is None:
         raise RowError(s.fields.id or "id", "value is missing")
@@ -263,8 +253,45 @@ def _rag_item(task: Task, index: int, row: dict[str, Any]) -> Item:
         if value is MISSING or value is None:
             raise RowError(name, "value is missing")
         groups[name] = str(value)
-    return Item(id=str(item_id), question=question, choices=list(RAG_ANSWERS), labels=list(RAG_LABELS),
-                target=0 if relevant in s.rag.relevant_values else 1, groups=groups, row=row, passages=passages)
+    return str(item_id), question, groups
+
+
+def _open_item(task: Task, index: int, row: dict[str, Any]) -> Item:
+    """An open-answer row: graded into correct / incorrect / not_attempted; target 0 = "correct"."""
+    spec = task.spec.open_answer
+    assert spec is not None
+    item_id, question, groups = _common(task, index, row)
+    gold = get_field(row, spec.answers)
+    aliases = [gold] if isinstance(gold, (str, int, float)) and not isinstance(gold, bool) else gold
+    if not isinstance(aliases, list) or not aliases or not all(isinstance(a, (str, int, float)) for a in aliases) \
+            or not any(str(a).strip() for a in aliases):
+        raise RowError(spec.answers, "expected a gold answer: a text or a non-empty list of texts")
+    return Item(id=item_id, question=question, choices=[], labels=list(OPEN_LABELS), target=0, groups=groups,
+                row=row, answers=[str(a) for a in aliases])
+
+
+def _rag_item(task: Task, index: int, row: dict[str, Any]) -> Item:
+    """A rag row as a two-outcome item: target 0 ("answer") when a passage answers the query."""
+    spec = task.spec.rag
+    assert spec is not None
+    item_id, question, groups = _common(task, index, row)
+    relevant = get_field(row, spec.relevant)
+    if relevant is MISSING or relevant is None:
+        raise RowError(spec.relevant, "value is missing")
+    passages: list[Passage] = []
+    if spec.passages:
+        raw = get_field(row, spec.passages)
+        if not isinstance(raw, list) or not raw:
+            raise RowError(spec.passages, "expected a non-empty list of passages")
+        for n, p in enumerate(raw, 1):
+            if isinstance(p, str) and p.strip():
+                passages.append(Passage(number=n, text=p))
+            elif isinstance(p, dict) and isinstance(p.get("text"), str) and p["text"].strip():
+                passages.append(Passage(number=n, title=str(p.get("title") or ""), text=p["text"]))
+            else:
+                raise RowError(spec.passages, f"passage {n} is neither text nor {{title, text}}")
+    return Item(id=item_id, question=question, choices=list(RAG_ANSWERS), labels=list(RAG_LABELS),
+                target=0 if relevant in spec.relevant_values else 1, groups=groups, row=row, passages=passages)
 
 
 def load_items(task: Task) -> list[Item]:

@@ -17,7 +17,7 @@ from harness.backends.base import Backend, Request, Response
 from harness.cache import RequestCache, cache_key
 from harness.data import load_items
 from harness.metrics.groups import accuracy_metrics
-from harness.metrics.hallucination import nomiracl_metrics
+from harness.metrics.hallucination import nomiracl_metrics, open_answer_metrics
 from harness.metrics.persuasion import Settings as PersuasionSettings
 from harness.metrics.persuasion import persuasion_metrics
 from harness.metrics.robustness import robustness_metrics
@@ -25,6 +25,7 @@ from harness.persuasion import second_turn
 from harness.plan import followup_request, plan
 from harness.results import Counts, RunResult, Sample, Settings, TaskRecord, Timing, write_run
 from harness.scoring.multiple_choice import first_answer_text, score_multiple_choice
+from harness.scoring.open_answer import score_open_answer
 from harness.scoring.rag import score_rag
 from harness.spec import Task
 from harness.variants import make_variants
@@ -104,6 +105,8 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
         response = answers[request.key]
         if task.spec.type == "rag":
             score = score_rag(variant, response)
+        elif task.spec.open_answer is not None:
+            score = score_open_answer(variant, response, task.spec.open_answer.abstain_patterns)
         else:
             score = score_multiple_choice(variant, response, task.spec.answer)
         samples.append(Sample(
@@ -140,6 +143,14 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
         breakdowns += more_breakdowns
     if task.spec.perturbations:
         more_metrics, more_breakdowns = robustness_metrics(samples, list(task.spec.groups), settings)
+        metrics += more_metrics
+        breakdowns += more_breakdowns
+    if task.spec.type == "open_answer":
+        more_metrics, more_breakdowns = open_answer_metrics(
+            [s.predicted or "not_attempted" for s in samples], [s.item_id for s in samples],
+            {key: [s.groups[key] for s in samples] for key in task.spec.groups},
+            seed=options.seed, resamples=options.bootstrap_resamples, level=options.ci_level,
+            min_group_size=options.min_group_size)
         metrics += more_metrics
         breakdowns += more_breakdowns
     if task.spec.type == "rag":

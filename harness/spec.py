@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -112,6 +113,16 @@ class RagSpec(Strict):
                                                                 "rule (SPEC §2.3).")
 
 
+class OpenAnswerSpec(Strict):
+    """Free-text answers graded against gold aliases, with abstention (SimpleQA-style): correct,
+    incorrect or not attempted; hallucination = incorrect among attempted."""
+
+    answers: str = Field(description="Column with the gold answer: a text or a list of accepted aliases.")
+    abstain_patterns: list[str] | None = Field(
+        None, description="Case-insensitive regexes that mark an abstention; default: "
+                          "harness.scoring.abstention.DEFAULT_ABSTAIN_PATTERNS.")
+
+
 class PromptSpec(Strict):
     template: str = Field(description="jinja2 file for the user turn, relative to the task file.")
     system: str | None = Field(None, description="jinja2 file for the system prompt (optional).")
@@ -195,14 +206,16 @@ class TaskSpec(Strict):
     name: Name
     version: int | str = 1
     description: str = ""
-    type: Literal["multiple_choice", "rag"] = Field(
+    type: Literal["multiple_choice", "rag", "open_answer"] = Field(
         description="multiple_choice: options and a gold letter; rag: query + passages, answered "
-                    "'Yes, answer is present' or 'I don't know' (NoMIRACL).")
+                    "'Yes, answer is present' or 'I don't know' (NoMIRACL); open_answer: free text "
+                    "graded against gold aliases, abstention allowed.")
     dataset: DatasetSpec
     fields: FieldsSpec
     choices: ChoicesSpec | None = Field(None, description="The options (multiple_choice).")
     target: TargetSpec | None = Field(None, description="The gold answer (multiple_choice).")
     rag: RagSpec | None = Field(None, description="Passages and relevance (rag).")
+    open_answer: OpenAnswerSpec | None = Field(None, description="Gold aliases and abstention (open_answer).")
     prompt: PromptSpec
     answer: Literal["logprobs", "generate"] = Field(
         "logprobs", description="logprobs: argmax of the option-label log-probs (one forward pass); "
@@ -283,16 +296,21 @@ def load_task(file: str | Path) -> Task:
 def _check_shape(task: Task) -> None:
     """The keys each task type needs (and refuses), named with their line."""
     s = task.spec
-    needs = {"multiple_choice": ("choices", "target"), "rag": ("rag",)}[s.type]
+    needs = {"multiple_choice": ("choices", "target"), "rag": ("rag",), "open_answer": ("open_answer",)}[s.type]
     for key in needs:
         if getattr(s, key) is None:
             raise task.error(f"required key is missing (a {s.type} task needs it)", key)
-    for key in ("choices", "target", "rag", "persuasion", "perturbations"):
+    for key in ("choices", "target", "rag", "open_answer", "persuasion", "perturbations"):
         if key not in needs and getattr(s, key) is not None and not (s.type == "multiple_choice" and
                                                                       key in ("persuasion", "perturbations")):
             raise task.error(f"a {s.type} task takes no `{key}`", key)
-    if s.type == "rag" and s.answer != "generate":
-        raise task.error("a rag task is answered in text: set `answer: generate`", "answer")
+    if s.type != "multiple_choice" and s.answer != "generate":
+        raise task.error(f"a {s.type} task is answered in text: set `answer: generate`", "answer")
+    for i, pattern in enumerate(s.open_answer.abstain_patterns or [] if s.open_answer else []):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise task.error(f"not a regular expression ({exc})", "open_answer", "abstain_patterns", i) from None
 
 
 def _check_perturbations(task: Task, p: PerturbationsSpec) -> None:

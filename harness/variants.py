@@ -44,8 +44,8 @@ class Variant(BaseModel):
 
     def option_of(self, label: str | None) -> int | None:
         """The item's own option (index before any reordering) that `label` names here."""
-        if label is None or label not in self.labels:
-            return None
+        if label is None or label not in self.labels or self.labels.index(label) >= len(self.choices):
+            return None  # no such option (open answers grade into labels that are not options)
         return self.original_index[self.labels.index(label)]
 
     @property

@@ -83,3 +83,20 @@ def test_rag_task_shape_errors(tmp_path, change, fragment):
     (tmp_path / "t.yaml").write_text(text)
     with pytest.raises(HarnessError, match=fragment.replace("`", ".").replace("(", ".").replace(")", ".")):
         load_task(tmp_path / "t.yaml")
+
+
+def test_open_answer_task_shape(tmp_path):
+    from harness.errors import HarnessError
+    from harness.spec import load_task
+
+    text = ("name: o\ntype: open_answer\ndataset:\n  path: d.jsonl\nfields:\n  question: q\nopen_answer:\n"
+            f"  answers: a\n  abstain_patterns: ['(unclosed']\nprompt:\n"
+            f"  template: {ROOT / 'prompts' / 'open' / 'question.j2'}\nanswer: generate\n")
+    (tmp_path / "t.yaml").write_text(text)
+    with pytest.raises(HarnessError, match="not a regular expression") as info:
+        load_task(tmp_path / "t.yaml")
+    assert info.value.field == "open_answer.abstain_patterns.0" and info.value.line == 9
+    (tmp_path / "t.yaml").write_text(text.replace("  abstain_patterns: ['(unclosed']\n", "").replace(
+        "answer: generate\n", ""))
+    with pytest.raises(HarnessError, match="set .answer: generate."):
+        load_task(tmp_path / "t.yaml")
