@@ -331,6 +331,25 @@ def report(
     out.print(f"report: {path} ({count} runs)")
 
 
+@app.command()
+def export(
+    runs: Annotated[list[Path], typer.Argument(help="Run directories, or folders of them.")] = [Path("runs")],  # noqa: B006
+    format: Annotated[str, typer.Option("--format", "-f", help="csv | jsonl | parquet")] = "csv",
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for metrics.<fmt> and samples.<fmt>.")]
+    = Path("exports"),
+) -> None:
+    """Export metrics and samples of runs as two tables (CSV, JSON lines or Parquet) for pandas."""
+    from harness.export import export_runs
+
+    try:
+        if format not in ("csv", "jsonl", "parquet"):
+            raise HarnessError(f"unknown format '{format}' (choose csv, jsonl or parquet)", field="--format")
+        metrics_path, samples_path = export_runs(runs, format, output)  # type: ignore[arg-type]
+    except HarnessError as exc:
+        _fail(exc)
+    out.print(f"metrics: {metrics_path}\nsamples: {samples_path}", markup=False, highlight=False)
+
+
 def main() -> None:
     try:
         app()

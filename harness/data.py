@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from harness.errors import HarnessError
-from harness.spec import Task
+from harness.spec import GROUP_JOIN, Task, group_key
 
 _BUILDERS = {"json": "json", "jsonl": "json", "csv": "csv", "parquet": "parquet"}
 MISSING = object()
@@ -141,8 +141,9 @@ def _columns(task: Task) -> list[tuple[str, tuple[str | int, ...]]]:
         cols.append((s.rag.relevant, ("rag", "relevant")))
         if s.rag.passages:
             cols.append((s.rag.passages, ("rag", "passages")))
-    for i, name in enumerate(s.groups):
-        cols.append((name, ("groups", i)))
+    for i, entry in enumerate(s.groups):
+        for j, name in enumerate([entry] if isinstance(entry, str) else entry):
+            cols.append((name, ("groups", i) if isinstance(entry, str) else ("groups", i, j)))
     return cols
 
 
@@ -233,9 +234,23 @@ def row_to_item(task: Task, index: int, row: dict[str, Any]) -> Item:
     except ValueError as exc:
         raise RowError(s.target.field, str(exc)) from None
     item_id = str(need(s.fields.id)) if s.fields.id else str(index)
-    groups = {name: str(need(name)) for name in s.groups}
+    groups = row_groups(task, row)
     return Item(id=item_id, question=question, choices=choices, labels=list(labels),
                 target=target, groups=groups, row=row)
+
+
+def row_groups(task: Task, row: dict[str, Any]) -> dict[str, str]:
+    """The row's group of every `groups:` entry; an intersection's group joins its columns' values."""
+    groups = {}
+    for entry in task.spec.groups:
+        values = []
+        for name in [entry] if isinstance(entry, str) else entry:
+            value = get_field(row, name)
+            if value is MISSING or value is None:
+                raise RowError(name, "value is missing")
+            values.append(str(value))
+        groups[group_key(entry)] = GROUP_JOIN.join(values)
+    return groups
 
 
 def _common(task: Task, index: int, row: dict[str, Any]) -> tuple[str, str, dict[str, str]]:
@@ -247,13 +262,7 @@ def _common(task: Task, index: int, row: dict[str, Any]) -> tuple[str, str, dict
     item_id = get_field(row, s.fields.id) if s.fields.id else index
     if item_id is MISSING or item_id is None:
         raise RowError(s.fields.id or "id", "value is missing")
-    groups = {}
-    for name in s.groups:
-        value = get_field(row, name)
-        if value is MISSING or value is None:
-            raise RowError(name, "value is missing")
-        groups[name] = str(value)
-    return str(item_id), question, groups
+    return str(item_id), question, row_groups(task, row)
 
 
 def _open_item(task: Task, index: int, row: dict[str, Any]) -> Item:

@@ -83,7 +83,7 @@ def build_arms(task: Task, items: list[Item]) -> list[Variant]:
     variants: list[Variant] = []
     for item in items:
         wrong = asserted_wrong(item.id, item.target, len(item.choices), spec.seed)
-        persona = persona_for(item, spec, task.spec.groups, personas)
+        persona = persona_for(item, spec, [g for g in task.spec.groups if isinstance(g, str)], personas)
         for arm in spec.arms:
             if arm == "neutral":
                 variants.append(original(item, "neutral"))

@@ -21,6 +21,7 @@ from harness.metrics.hallucination import nomiracl_metrics, open_answer_metrics
 from harness.metrics.persuasion import Settings as PersuasionSettings
 from harness.metrics.persuasion import persuasion_metrics
 from harness.metrics.robustness import robustness_metrics
+from harness.metrics.subgroups import gold_classes, subgroup_metrics
 from harness.persuasion import second_turn
 from harness.plan import followup_request, plan
 from harness.results import Counts, RunResult, Sample, Settings, TaskRecord, Timing, write_run
@@ -124,9 +125,17 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
     base = [s for s in samples if s.variant == reference]
     metrics, breakdowns = accuracy_metrics(
         [s.correct for s in base], [s.invalid for s in base], [s.item_id for s in base],
-        {key: [s.groups[key] for s in base] for key in task.spec.groups},
+        {key: [s.groups[key] for s in base] for key in task.group_keys},
         wanted=list(task.spec.metrics), seed=options.seed, resamples=options.bootstrap_resamples,
         level=options.ci_level, min_group_size=options.min_group_size)
+    if task.spec.type == "multiple_choice":  # per gold class (SubpopBench worst-class, balanced; MacroStd)
+        more_metrics, more_breakdowns = subgroup_metrics(
+            [s.correct for s in base], [s.item_id for s in base], gold_classes(base),
+            {key: [s.groups[key] for s in base] for key in task.group_keys}, class_key="gold_label",
+            seed=options.seed, resamples=options.bootstrap_resamples, level=options.ci_level,
+            min_group_size=options.min_group_size)
+        metrics += more_metrics
+        breakdowns += more_breakdowns
     states = []
     settings = PersuasionSettings(seed=options.seed, resamples=options.bootstrap_resamples, level=options.ci_level,
                                   min_group_size=options.min_group_size)
@@ -138,17 +147,17 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
     if task.spec.persuasion:
         settings.tau = task.spec.persuasion.tau
         more_metrics, more_breakdowns, states = persuasion_metrics(
-            samples, list(task.spec.persuasion.arms), list(task.spec.groups), settings)
+            samples, list(task.spec.persuasion.arms), task.group_keys, settings)
         metrics += more_metrics
         breakdowns += more_breakdowns
     if task.spec.perturbations:
-        more_metrics, more_breakdowns = robustness_metrics(samples, list(task.spec.groups), settings)
+        more_metrics, more_breakdowns = robustness_metrics(samples, task.group_keys, settings)
         metrics += more_metrics
         breakdowns += more_breakdowns
     if task.spec.type == "open_answer":
         more_metrics, more_breakdowns = open_answer_metrics(
             [s.predicted or "not_attempted" for s in samples], [s.item_id for s in samples],
-            {key: [s.groups[key] for s in samples] for key in task.spec.groups},
+            {key: [s.groups[key] for s in samples] for key in task.group_keys},
             seed=options.seed, resamples=options.bootstrap_resamples, level=options.ci_level,
             min_group_size=options.min_group_size)
         metrics += more_metrics
@@ -156,7 +165,7 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
     if task.spec.type == "rag":
         more_metrics, more_breakdowns = nomiracl_metrics(
             [s.predicted or "invalid" for s in samples], [s.target == "answer" for s in samples],
-            [s.item_id for s in samples], {key: [s.groups[key] for s in samples] for key in task.spec.groups},
+            [s.item_id for s in samples], {key: [s.groups[key] for s in samples] for key in task.group_keys},
             seed=options.seed, resamples=options.bootstrap_resamples, level=options.ci_level,
             min_group_size=options.min_group_size)
         metrics += more_metrics

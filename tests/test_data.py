@@ -131,3 +131,16 @@ def test_subsets_add_a_subset_column(tmp_path):
     assert [(i.id, i.groups["subset"], i.target_label) for i in items] == [
         ("yes", "relevant", "answer"), ("no", "non_relevant", "no_answer")]
     assert items[0].passages[0].number == 1 and items[0].passages[0].text == "x"
+
+
+def test_group_intersections(make_task):
+    rows = [dict(r, level=lvl) for r, lvl in zip(ROWS, ["easy", "hard", "easy"])]
+    path = make_task(rows, task_yaml(groups="groups: [domain, [domain, level]]"))
+    task = load_task(path)
+    assert task.group_keys == ["domain", "domain × level"]
+    assert [i.groups for i in load_items(task)][:2] == [{"domain": "geo", "domain × level": "geo × easy"},
+                                                        {"domain": "geo", "domain × level": "geo × hard"}]
+    bad = make_task(rows, task_yaml(groups="groups: [[domain, nope]]"), name="bad.yaml")
+    with pytest.raises(HarnessError, match="column 'nope' is not in the dataset") as info:
+        load_items(load_task(bad))
+    assert info.value.field == "groups.0.1"

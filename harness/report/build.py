@@ -6,7 +6,6 @@ never marks such text safe.
 
 from __future__ import annotations
 
-import difflib
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -15,6 +14,8 @@ from pydantic import BaseModel, ValidationError
 
 from harness import __version__
 from harness.errors import HarnessError
+from harness.report.compare import comparisons
+from harness.report.explorer import PromptTable, Segment, diff_segments, explorer_rows, json_for_script
 from harness.results import GroupValue, Metric, RunResult, Sample, atomic_write_text, read_result, read_samples
 
 _ENV = jinja2.Environment(
@@ -123,22 +124,6 @@ def headline_arm(run: RunResult) -> str | None:
     return "authority_wrong" if "authority_wrong" in arms else (arms[0] if arms else None)
 
 
-Segment = tuple[str, bool]  # (text, changed)
-
-
-def diff_segments(original: str, changed: str) -> tuple[list[Segment], list[Segment]]:
-    """Both texts cut into runs of equal and changed characters (difflib), for highlighting."""
-    matcher = difflib.SequenceMatcher(None, original, changed, autojunk=False)
-    left: list[Segment] = []
-    right: list[Segment] = []
-    for op, a0, a1, b0, b1 in matcher.get_opcodes():
-        if a1 > a0:
-            left.append((original[a0:a1], op != "equal"))
-        if b1 > b0:
-            right.append((changed[b0:b1], op != "equal"))
-    return left, right
-
-
 class ExampleRow(BaseModel):
     """One perturbed prompt beside its original, with the model's answers to both."""
 
@@ -173,14 +158,21 @@ def perturbation_examples(samples: list[Sample], items: int = 3) -> list[Example
     return sorted(rows, key=lambda r: chosen.index(r.item_id))
 
 
-def render_report(runs: list[RunResult], examples: dict[str, list[ExampleRow]] | None = None) -> str:
+def render_report(runs: list[RunResult], examples: dict[str, list[ExampleRow]] | None = None,
+                  samples: dict[str, list[Sample]] | None = None) -> str:
+    """The report of the latest run per (model, task); `samples` (by run id) feed the explorer."""
     cells = latest_per_cell(runs)
     models = sorted({m for m, _ in cells})
     tasks = sorted({t for _, t in cells})
+    prompts = PromptTable()
+    explorer = {run.run_id: json_for_script(explorer_rows(run, samples[run.run_id], prompts))
+                for run in cells.values() if samples and run.run_id in samples}
+    pairs = comparisons(cells, samples or {})
     return _ENV.get_template("report.html.j2").render(
         cells=cells, models=models, tasks=tasks, runs=list(cells.values()), model_label=model_label,
         arm_table=arm_table, group_matrices=group_matrices, headline_arm=headline_arm, overall=overall,
-        examples=examples or {},
+        examples=examples or {}, explorer=explorer, prompts_json=json_for_script(prompts.texts),
+        comparisons=json_for_script(pairs) if pairs else None,
         version=__version__, generated=datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 
@@ -192,13 +184,16 @@ def write_report(paths: list[Path], output: Path) -> tuple[Path, int]:
     if output.suffix != ".html":
         output = output / "index.html"
     latest = {r.run_id for r in latest_per_cell([r for r, _ in loaded]).values()}
-    examples = {}
+    examples, samples = {}, {}
     for run, folder in loaded:
-        if run.run_id in latest and run.task.config.get("perturbations") and (folder / "samples.jsonl").is_file():
-            try:
-                examples[run.run_id] = perturbation_examples(read_samples(folder))
-            except (ValidationError, ValueError) as exc:
-                raise HarnessError(f"not a valid samples file ({str(exc).splitlines()[0]})",
-                                   file=folder / "samples.jsonl") from None
-    atomic_write_text(output, render_report([r for r, _ in loaded], examples))
+        if run.run_id not in latest or not (folder / "samples.jsonl").is_file():
+            continue
+        try:
+            samples[run.run_id] = read_samples(folder)
+        except (ValidationError, ValueError) as exc:
+            raise HarnessError(f"not a valid samples file ({str(exc).splitlines()[0]})",
+                               file=folder / "samples.jsonl") from None
+        if run.task.config.get("perturbations"):
+            examples[run.run_id] = perturbation_examples(samples[run.run_id])
+    atomic_write_text(output, render_report([r for r, _ in loaded], examples, samples))
     return output, len(loaded)
