@@ -332,6 +332,44 @@ def report(
 
 
 @app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="Run directory of model A.", show_default=False)],
+    run_b: Annotated[Path, typer.Argument(help="Run directory of model B (same task and items).", show_default=False)],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the comparison as JSON.")] = None,
+) -> None:
+    """Two runs of one task, sample by sample: accuracy difference B − A, its CI and p-value."""
+    from harness.metrics.paired import compare_runs
+    from harness.report.build import model_label
+    from harness.results import atomic_write_text, read_result, read_samples
+
+    try:
+        runs = []
+        for d in (run_a, run_b):
+            if not (d / "results.json").is_file() or not (d / "samples.jsonl").is_file():
+                raise HarnessError("not a run directory (needs results.json and samples.jsonl)", file=d)
+            runs.append((read_result(d), read_samples(d)))
+        (ra, sa), (rb, sb) = runs
+        if ra.task.name != rb.task.name:
+            raise HarnessError(f"the runs are of different tasks ({ra.task.name}, {rb.task.name})", file=run_b)
+        try:
+            comparison, differing = compare_runs(sa, sb, name_a=model_label(ra), name_b=model_label(rb),
+                                                 seed=ra.settings.seed, resamples=ra.settings.bootstrap_resamples,
+                                                 level=ra.settings.ci_level)
+        except ValueError as exc:
+            raise HarnessError(str(exc), file=run_b) from None
+    except HarnessError as exc:
+        _fail(exc)
+    c = comparison
+    out.print(f"{ra.task.name}: A = {c.name_a} {100 * c.value_a:.1f}, B = {c.name_b} {100 * c.value_b:.1f}\n"
+              f"B − A = {100 * c.diff:+.1f} [{100 * c.ci_low:.1f}, {100 * c.ci_high:.1f}] ({c.ci_method}); "
+              f"p = {c.p_value:.3g} ({c.method}); {c.n} samples, {len(differing)} where exactly one is right",
+              markup=False, highlight=False, soft_wrap=True)
+    if output:
+        atomic_write_text(output, json.dumps({"comparison": c.model_dump(), "differing": differing}, indent=2) + "\n")
+        out.print(f"written: {output}", markup=False, highlight=False)
+
+
+@app.command()
 def export(
     runs: Annotated[list[Path], typer.Argument(help="Run directories, or folders of them.")] = [Path("runs")],  # noqa: B006
     format: Annotated[str, typer.Option("--format", "-f", help="csv | jsonl | parquet")] = "csv",
@@ -351,11 +389,22 @@ def export(
 
 
 def main() -> None:
+    import sqlite3
+
     try:
         app()
     except KeyboardInterrupt:
         err.print("harness: interrupted")
         sys.exit(130)
+    except OSError as exc:  # a full disk, a file-size limit, a folder we may not write: one line, exit 2
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"harness: error: {where}{exc.strerror or exc} (nothing was presented as complete: a run "
+                  "without results.json is unfinished, and re-running resumes from the cache)",
+                  markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except sqlite3.Error as exc:
+        err.print(f"harness: error: the request cache failed: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

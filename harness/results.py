@@ -15,7 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from harness import faults
 from harness.backends.base import Message, ModelInfo
+from harness.errors import HarnessError
 
 SCHEMA_VERSION = 1
 
@@ -34,6 +36,8 @@ class Metric(Estimate):
     group_key: str | None = None
     group: str | None = Field(None, description="for worst/best-group metrics: which group")
     variant: str | None = Field(None, description="the variant or persuasion arm the metric is about")
+    p_value: float | None = Field(None, description="for paired differences: two-sided p-value of no difference")
+    test: str | None = Field(None, description="how p_value was computed")
 
 
 class GroupValue(Estimate):
@@ -153,7 +157,16 @@ class Sample(BaseModel):
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, then rename: a reader never sees half a file."""
+    """Write to a temporary file beside `path`, then rename: a reader never sees half a file, and
+    a write that fails (full disk) leaves the previous file as it was and says so in one line."""
+    try:
+        _atomic_write(path, text)
+    except OSError as exc:
+        raise HarnessError(f"cannot write ({exc.strerror or exc}); the previous file, if any, is untouched",
+                           file=path) from None
+
+
+def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     umask = os.umask(0)
@@ -164,6 +177,7 @@ def atomic_write_text(path: Path, text: str) -> None:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        faults.reached(f"before_rename:{path.name}")
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

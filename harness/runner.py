@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from harness import environment
+from harness import environment, faults
 from harness.backends.base import Backend, Request, Response
 from harness.cache import RequestCache, cache_key
 from harness.data import load_items
@@ -60,6 +60,7 @@ def answer(requests: list[Request], backend: Backend, cache: RequestCache | None
     def on_done(pairs: list[tuple[int, Response]]) -> None:
         if cache:
             cache.put_many(backend.info.name, [(keys[todo[i].key], resp) for i, resp in pairs])
+            faults.reached("batch_committed")
         if progress:
             progress(len(pairs))
 
@@ -76,6 +77,7 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
         task = task.model_copy(update={"spec": task.spec.model_copy(
             update={"limit": min(options.limit, task.spec.limit or options.limit)})})
     items = load_items(task)
+    faults.reached("dataset_loaded")
     variants = make_variants(task, items)
     first = plan(task, variants, options.seed)
     dialogues = [i for i, v in enumerate(variants) if v.turns == 2]

@@ -106,3 +106,23 @@ def test_builtin_tasks_validate_without_data():
 def test_report_without_runs(tmp_path):
     result = cli("report", str(tmp_path), "-o", str(tmp_path / "r.html"))
     assert result.exit_code == 2 and "no runs found" in result.output
+
+
+def test_compare_two_runs(tmp_path):
+    from harness.results import write_run
+    from tests.report.test_browser import samples
+    from tests.report.test_build import fake_run
+
+    a_right = [True] * 9 + [False] * 3
+    b_right = [True] * 4 + [False] * 8
+    write_run(tmp_path / "a", fake_run("a", "ma", "t", 0.75), samples(a_right))
+    write_run(tmp_path / "b", fake_run("b", "mb", "t", 0.33), samples(b_right))
+    result = cli("compare", str(tmp_path / "a"), str(tmp_path / "b"), "-o", str(tmp_path / "c.json"))
+    assert result.exit_code == 0, result.output
+    assert "B − A = -41.7 [" in result.output and "5 where exactly one is right" in result.output
+    data = json.loads((tmp_path / "c.json").read_text())
+    assert data["comparison"]["b10"] == 5 and data["comparison"]["p_value"] == 0.0625
+    assert [d[0] for d in data["differing"]] == ["q4", "q5", "q6", "q7", "q8"]
+    write_run(tmp_path / "c", fake_run("c", "mc", "other", 0.5), samples(a_right[:6]))
+    result = cli("compare", str(tmp_path / "a"), str(tmp_path / "c"))
+    assert result.exit_code == 2 and "different tasks" in result.output

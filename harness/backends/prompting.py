@@ -63,3 +63,15 @@ def candidate_token_ids(tokenizer, candidate: str) -> list[int]:  # type: ignore
 def logsumexp(values: Sequence[float]) -> float:
     top = max(values)
     return top + math.log(sum(math.exp(v - top) for v in values))
+
+
+def check_context(prompt_ids: Sequence[int], request, context: int | None) -> None:  # type: ignore[no-untyped-def]
+    """Refuse a prompt that does not fit the model's context (with the tokens it may generate):
+    the harness never truncates a prompt silently."""
+    need = len(prompt_ids) + (request.sampling.max_tokens if request.generate else 1)
+    if context is not None and need > context:
+        preview = " ".join(request.messages[-1].content.split())[:60]
+        raise HarnessError(f"a prompt of {len(prompt_ids)} tokens"
+                           + (f" plus {request.sampling.max_tokens} to generate" if request.generate else "")
+                           + f" does not fit the model's context of {context} tokens ('{preview}…'); "
+                             "shorten the template or the data, or lower generation.max_tokens")

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from harness.backends.base import OnDone, Request, Response
 from harness.backends.models import ResolvedModel, describe
-from harness.backends.prompting import candidate_token_ids, encode_prompt, logsumexp
+from harness.backends.prompting import candidate_token_ids, check_context, encode_prompt, logsumexp
 from harness.errors import HarnessError
 
 FLOOR_MARGIN = 5.0
@@ -95,6 +95,8 @@ class VLLMBackend:
         for start in range(0, len(requests), self.chunk_size):
             chunk = list(requests[start:start + self.chunk_size])
             prompts = [{"prompt_token_ids": encode_prompt(self.tokenizer, r)} for r in chunk]
+            for p, r in zip(prompts, chunk):
+                check_context(p["prompt_token_ids"], r, self.llm.llm_engine.model_config.max_model_len)
             t0 = time.perf_counter()
             outputs = self.llm.generate(prompts, [self._params(r) for r in chunk], use_tqdm=False)
             self.model_seconds += time.perf_counter() - t0

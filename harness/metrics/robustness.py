@@ -36,6 +36,7 @@ import numpy as np
 
 from harness.metrics.bootstrap import percentile_interval
 from harness.metrics.groups import group_breakdown
+from harness.metrics.paired import mcnemar, paired_difference
 from harness.metrics.persuasion import Settings
 from harness.results import GroupBreakdown, Metric, Sample
 
@@ -90,6 +91,18 @@ def _pdr(pert_mean: np.ndarray, orig: np.ndarray) -> float | None:
         return 1 - pert_mean.sum(axis=-1) / total  # type: ignore[return-value]
 
 
+def _drop_test(o: np.ndarray, c: np.ndarray, items: list[str], cfg: Settings) -> tuple[float, str]:
+    """p-value of no accuracy drop: McNemar's exact test with one draw per item; with several
+    draws, the paired bootstrap test over items (McNemar would count draws as independent)."""
+    if c.shape[1] == 1:
+        mc = mcnemar(o.astype(bool).tolist(), c[:, 0].astype(bool).tolist())
+        return mc.p_value, f"McNemar exact, discordant pairs {mc.b01} / {mc.b10}"
+    d = paired_difference(np.repeat(o, c.shape[1]).tolist(), c.reshape(-1).tolist(),
+                          np.repeat(np.asarray(items), c.shape[1]).tolist(), seed=cfg.seed,
+                          resamples=cfg.resamples, level=cfg.level, name="robustness/drop")
+    return d.p_value, d.method
+
+
 class _Boot:
     """Resampled item indices shared by every statistic of one task (paired CIs)."""
 
@@ -137,6 +150,7 @@ def robustness_metrics(samples: list[Sample], group_keys: list[str],
         drop = data.o - c_mean
         drops[p] = float(drop.mean())
         add("accuracy_drop", drops[p], boot.mean(drop), n, "mean_i (1[original correct] - mean_r 1[draw r correct])", p)
+        metrics[-1].p_value, metrics[-1].test = _drop_test(data.o, c, data.items, cfg)
         reps = _pdr(c_mean[boot.idx], data.o[boot.idx])
         add("performance_drop_rate", _pdr(c_mean, data.o), boot.ci(np.asarray(reps)), n,
             "1 - sum_i mean_r 1[draw correct] / sum_i 1[original correct] (PromptBench PDR)", p)

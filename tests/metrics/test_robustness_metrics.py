@@ -112,3 +112,11 @@ def test_missing_draw_is_an_error():
     s = fixture()[:-1]
     with pytest.raises(ValueError, match="every draw"):
         robustness_metrics(s, ["domain"], CFG)
+
+
+def test_accuracy_drop_carries_a_paired_test():
+    metrics, _ = robustness_metrics(fixture(), ["domain"], CFG)
+    drop = {m.variant: m for m in metrics if m.name == "accuracy_drop"}
+    # shuffle, one draw: discordant pairs 2 (right -> wrong: i0, i1) and 1 (wrong -> right: i3); exact p = 1
+    assert drop["shuffle"].test == "McNemar exact, discordant pairs 1 / 2" and drop["shuffle"].p_value == 1.0
+    assert "bootstrap" in drop["typo"].test and drop["typo"].p_value > 0.5  # no drop at all: p near 1
