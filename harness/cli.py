@@ -120,7 +120,13 @@ def run(
                     tid = bar.add_task(name, total=total)
                     return lambda k: bar.advance(tid, k)
 
-                result = run_task(task, engine, options, run_dir, cache=cache, on_start=on_start)
+                def on_plan(e, name: str = task.spec.name) -> None:  # type: ignore[no-untyped-def]
+                    tokens = f", {e.prompt_tokens:,} prompt tokens" if e.prompt_tokens is not None else ""
+                    more = f" + {e.second_turns} second turns" if e.second_turns else ""
+                    bar.console.print(f"{name}: {e.items} items, {e.samples} samples, {e.requests} distinct "
+                                      f"requests{more}{tokens}", markup=False, highlight=False)
+
+                result = run_task(task, engine, options, run_dir, cache=cache, on_start=on_start, on_plan=on_plan)
             if result.counts.requests_cached:
                 out.print(f"{task.spec.name}: {result.counts.requests_cached} of {result.counts.requests_unique} "
                           "requests answered from the cache")

@@ -80,6 +80,10 @@ def _source(task: Task, path: str, where: tuple[str, ...]) -> tuple[str, dict[st
         if fmt not in _BUILDERS:
             raise task.error(f"cannot tell the file format of '{path}'; set dataset.format",
                              "dataset", "format")
+        if local is not None and local.stat().st_size == 0:
+            raise task.error(f"the dataset file is empty (no rows): {path}", *where)
+        if local is not None and fmt != "parquet":
+            _check_utf8(local)
         return _BUILDERS[fmt], {"data_files": str(local) if local else path, "split": "train"}, local
     kwargs: dict[str, Any] = {"split": ds.split}
     if ds.name:
@@ -87,6 +91,31 @@ def _source(task: Task, path: str, where: tuple[str, ...]) -> tuple[str, dict[st
     if ds.revision:
         kwargs["revision"] = ds.revision
     return path, kwargs, None
+
+
+def _check_utf8(file: Path) -> None:
+    """A text data file must be UTF-8: name the first line that is not (gzip files too)."""
+    import codecs
+    import gzip
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    opener = gzip.open if file.suffix == ".gz" else open
+    try:
+        with opener(file, "rb") as fh:
+            while chunk := fh.read(1 << 20):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    line += chunk[: max(exc.start, 0)].count(b"\n")
+                    raise HarnessError(f"line {line} is not valid UTF-8 ({exc.reason}); save the file as UTF-8",
+                                       file=file) from None
+                line += chunk.count(b"\n")
+            decoder.decode(b"", final=True)
+    except (OSError, EOFError) as exc:
+        raise HarnessError(f"cannot read the dataset file ({exc})", file=file) from None
+    except UnicodeDecodeError:
+        raise HarnessError("the file ends inside a UTF-8 character; save the file as UTF-8", file=file) from None
 
 
 def load_rows(task: Task) -> list[dict[str, Any]]:

@@ -69,9 +69,20 @@ def answer(requests: list[Request], backend: Backend, cache: RequestCache | None
     return answers, len(requests) - len(todo)
 
 
+class Estimate(BaseModel):
+    """What a run is about to ask, said before it starts."""
+
+    items: int
+    samples: int
+    requests: int  # distinct first-wave requests
+    second_turns: int  # dialogue turns written after the first answer
+    prompt_tokens: int | None  # of the distinct requests, with the model's tokenizer (None: no local one)
+
+
 def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *,
              cache: RequestCache | None = None,
-             on_start: Callable[[int], Progress] | None = None) -> RunResult:
+             on_start: Callable[[int], Progress] | None = None,
+             on_plan: Callable[[Estimate], None] | None = None) -> RunResult:
     started = time.perf_counter()
     if options.limit is not None:
         task = task.model_copy(update={"spec": task.spec.model_copy(
@@ -81,6 +92,10 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
     variants = make_variants(task, items)
     first = plan(task, variants, options.seed)
     dialogues = [i for i, v in enumerate(variants) if v.turns == 2]
+    if on_plan:
+        count = getattr(backend, "count_tokens", None)
+        on_plan(Estimate(items=len(items), samples=len(variants), requests=len(first.unique),
+                         second_turns=len(dialogues), prompt_tokens=count(first.unique) if count else None))
 
     model_s_before = getattr(backend, "model_seconds", 0.0)
     load_before = getattr(backend, "load_seconds", 0.0)  # a LazyBackend loads on first need

@@ -48,6 +48,9 @@ CASES = [
                                   "unknown perturbation 'keyboard_typos' (known: "),
     ("bad_perturbation_param.yaml", "bad_perturbation_param.yaml:20: field "
                                     "'perturbations.variants.0.steps.0.rate': Input should be less than or equal to 1"),
+    ("non_utf8.yaml", "non_utf8.jsonl: line 2 is not valid UTF-8"),
+    ("empty_data.yaml", "empty_data.yaml:5: field 'dataset.path': the dataset file is empty (no rows)"),
+    ("extra_option.yaml", "row 1: has 5 options but the task has 4 labels"),
     ("format_without_template.yaml", "format_without_template.yaml:18: field 'perturbations.variants.0.steps.0.kind': "
                                      "perturbation 'format' changes `format`, but the prompt template never uses"),
 ]

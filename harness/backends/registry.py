@@ -57,6 +57,7 @@ class LazyBackend:
         self.info = describe(model, backend=name, dtype=options.dtype, device=device,
                              chat_template=chat_template_of(model))
         self.engine: Backend | None = None
+        self._tokenizer = None
         self.load_seconds = 0.0
 
     def load(self) -> Backend:
@@ -69,6 +70,20 @@ class LazyBackend:
 
     def run(self, requests, on_done=None):  # type: ignore[no-untyped-def]
         return self.load().run(requests, on_done) if requests else []
+
+    def count_tokens(self, requests) -> int:  # type: ignore[no-untyped-def]
+        """Prompt tokens of `requests` with the model's tokenizer (the weights stay unloaded)."""
+        from harness.backends.prompting import encode_prompt
+
+        if self.engine is not None and hasattr(self.engine, "tokenizer"):
+            tokenizer = self.engine.tokenizer
+        else:
+            if self._tokenizer is None:
+                from transformers import AutoTokenizer
+
+                self._tokenizer = AutoTokenizer.from_pretrained(self.model.path)
+            tokenizer = self._tokenizer
+        return sum(len(encode_prompt(tokenizer, r)) for r in requests)
 
     @property
     def model_seconds(self) -> float:

@@ -53,3 +53,10 @@ def test_full_disk_while_writing_results(tmp_path):
     assert "samples.jsonl: cannot write (File too large)" in line
     assert not list((tmp_path / "runs").glob("*/results.json"))  # no run presented as complete
     assert not list((tmp_path / "runs").glob("*/.*.tmp"))  # and no half-written file left behind
+
+
+def test_a_run_says_what_it_will_ask_before_it_starts(tmp_path):
+    proc = harness("run", str(write_task(tmp_path, ROWS)), "--no-cache", "--no-report", "-o", str(tmp_path / "runs"))
+    assert proc.returncode == 0, proc.stderr
+    first = proc.stdout.splitlines()[0]
+    assert first.startswith("tiny: 3 items, 3 samples, 3 distinct requests, ") and first.endswith(" prompt tokens")
