@@ -1,4 +1,5 @@
-"""The `harness` command line: run, list, validate, schema, report.
+"""The `harness` command line: run, list, validate, schema, report, compare, export, perturbations,
+train, train-eval, train-opinionqa, cache.
 
 Bad input never ends in a traceback: a HarnessError is printed as one line naming file, line
 and field, and the exit code is 2.
@@ -392,6 +393,13 @@ def export(
     except HarnessError as exc:
         _fail(exc)
     out.print(f"metrics: {metrics_path}\nsamples: {samples_path}", markup=False, highlight=False)
+
+
+from harness.train.cli import opinionqa_command, train_command, train_eval_command  # noqa: E402  (light imports)
+
+app.command("train")(train_command)
+app.command("train-eval")(train_eval_command)
+app.command("train-opinionqa")(opinionqa_command)
 
 
 def main() -> None:

