@@ -82,7 +82,7 @@ def in_process(args) -> dict:  # type: ignore[no-untyped-def]
 
     backend = HFBackend(resolve_model(None), dtype=args.dtype, batch_size=args.batch_size)
     task = load_task(TASK)
-    task = task.model_copy(update={"spec": task.spec.model_copy(update={"limit": args.limit})})
+    task = task.with_limit(args.limit)
     requests = plan(task, make_variants(task, load_items(task)), seed=0).unique
     ids = [encode_prompt(backend.tokenizer, r) for r in requests]
     label_ids = [candidate_token_ids(backend.tokenizer, c) for c in "ABCD"]

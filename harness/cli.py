@@ -87,6 +87,7 @@ def run(
     from harness.cache import RequestCache
     from harness.replay import is_replay, replay_backends
     from harness.report.build import write_report
+    from harness.report.summary import summary_table
     from harness.runner import RunOptions, run_task
     from harness.spec import load_task
 
@@ -137,45 +138,14 @@ def run(
         elif hasattr(engine, "load_seconds"):
             out.print(f"model {engine.info.name} on {engine.info.backend}/{engine.info.device} ({dtype}), "
                       f"loaded in {engine.load_seconds:.1f} s", markup=False, highlight=False)
-        _summary(results)
+        out.print(summary_table(results))
+        for run_dir, _ in results:
+            out.print(f"run: {run_dir}", markup=False, highlight=False)
         if not no_report:
             path, count = write_report([output], report)
             out.print(f"report: {path} ({count} runs)")
     except HarnessError as exc:
         _fail(exc)
-
-
-def _summary(results) -> None:  # type: ignore[no-untyped-def]
-    from harness.report.build import headline_arm, overall
-
-    table = Table(title="results")
-    persuasion = any(headline_arm(r) for _, r in results)
-    robustness = any(overall(r, "flip_rate") for _, r in results)
-    rag = any(r.metric("hallucination_rate") for _, r in results)
-    for col in ("task", "model", "items", "accuracy [95% CI]", "worst group", "worst-group acc.") + \
-            (("follow rate (arm)",) if persuasion else ()) + \
-            (("flip rate", "worst perturbation: drop") if robustness else ()) + \
-            (("hallucination rate / official", "error rate / official") if rag else ()):
-        table.add_column(col)
-
-    def fmt(m) -> str:  # type: ignore[no-untyped-def]
-        if m is None or m.value is None:
-            return "–"
-        return f"{100 * m.value:.1f} [{100 * m.ci_low:.1f}, {100 * m.ci_high:.1f}]"
-
-    for _, r in results:
-        wg = r.metric("worst_group_accuracy")
-        arm = headline_arm(r)
-        follow = f"{fmt(r.metric('follow_rate', arm))} ({arm})" if arm else "–"
-        table.add_row(r.task.name, r.model.name, str(r.counts.items), fmt(r.metric("accuracy")),
-                      f"{wg.group_key}={wg.group}" if wg and wg.group else "–", fmt(wg),
-                      *((follow,) if persuasion else ()),
-                      *((fmt(overall(r, "flip_rate")), _worst_perturbation(r, fmt)) if robustness else ()),
-                      *((_with_official(r, "hallucination_rate", fmt), _with_official(r, "error_rate", fmt))
-                        if rag else ()))
-    out.print(table)
-    for run_dir, _ in results:
-        out.print(f"run: {run_dir}", markup=False, highlight=False)
 
 
 def _dry_run(tasks, model: str | None, *, local: bool, examples: int, seed: int,  # type: ignore[no-untyped-def]
@@ -194,18 +164,6 @@ def _dry_run(tasks, model: str | None, *, local: bool, examples: int, seed: int,
         out.print(f"{d.task}: {d.items} items, {len(d.variants)} variants, {d.samples} samples, "
                   f"{d.requests_unique} distinct requests{more}, {tokens}, {d.prompt_chars:,} characters; "
                   "no model loaded", markup=False, highlight=False)
-
-
-def _with_official(run, name: str, fmt) -> str:  # type: ignore[no-untyped-def]
-    official = run.metric(f"{name}_official")
-    if official is None or official.value is None:
-        return fmt(run.metric(name))
-    return f"{fmt(run.metric(name))} / {100 * official.value:.1f}"
-
-
-def _worst_perturbation(run, fmt) -> str:  # type: ignore[no-untyped-def]
-    m = run.metric("worst_perturbation")
-    return f"{m.group}: {fmt(m)}" if m else "–"
 
 
 @app.command("list")

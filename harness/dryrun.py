@@ -37,9 +37,7 @@ def dry_run(task: Task, tokenizer, *, examples: int = 2, seed: int = 1234,  # ty
     from harness.backends.prompting import encode_prompt, render_plain, render_prompt
     from harness.data import load_items
 
-    if limit is not None:
-        task = task.model_copy(update={"spec": task.spec.model_copy(
-            update={"limit": min(limit, task.spec.limit or limit)})})
+    task = task.with_limit(limit)
     items = load_items(task)
     variants = make_variants(task, items)
     planned = plan(task, variants, seed)

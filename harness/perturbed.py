@@ -13,7 +13,6 @@ gets the same format in one variant.
 from __future__ import annotations
 
 from harness.data import Item
-from harness.errors import HarnessError
 from harness.perturbations import Context, Prompt, apply_steps, parse_params
 from harness.spec import Task
 from harness.variants import Variant, original
@@ -33,14 +32,12 @@ def build_perturbed(task: Task, items: list[Item]) -> list[Variant]:
         variants.append(original(item))
         base = Prompt(question=item.question, choices=item.choices, labels=item.labels, target=item.target,
                       instruction=instruction)
-        ctx = Context(item_id=item.id, row=item.row, resolve=lambda rel: task.resolve(rel))
+        ctx = Context(item_id=item.id, row=item.row, resolve=task.resolve)
         for i, v, steps in declared:
             for r in range(v.repeats):
                 name = draw_name(v.name, r, v.repeats)
                 try:
                     p = apply_steps(base, steps, seed=spec.seed, variant=name, ctx=ctx)
-                except HarnessError:
-                    raise
                 except (ValueError, OSError) as exc:  # a bad file or parameter found while applying
                     raise task.error(f"{' '.join(str(exc).split())[:300]} (item {item.id})",
                                      "perturbations", "variants", i) from None

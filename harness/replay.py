@@ -34,9 +34,7 @@ def replay_backends(task: Task, model: str, *, seed: int, limit: int | None = No
     source = model[len(PREFIX):]
     if not source:
         raise HarnessError("--model replay: needs a source: replay:COLUMN, replay:COLUMN.* or replay:FILE.jsonl")
-    if limit is not None:
-        task = task.model_copy(update={"spec": task.spec.model_copy(
-            update={"limit": min(limit, task.spec.limit or limit)})})
+    task = task.with_limit(limit)
     variants = make_variants(task, load_items(task))
     if any(v.name != "original" for v in variants):
         raise task.error("replay scores one recorded output per item; this task's persuasion arms or "

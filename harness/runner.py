@@ -24,12 +24,12 @@ from harness.metrics.robustness import robustness_metrics
 from harness.metrics.subgroups import gold_classes, subgroup_metrics
 from harness.persuasion import second_turn
 from harness.plan import followup_request, plan
-from harness.results import Counts, RunResult, Sample, Settings, TaskRecord, Timing, write_run
-from harness.scoring.multiple_choice import first_answer_text, score_multiple_choice
+from harness.results import Counts, GroupBreakdown, Metric, RunResult, Sample, Settings, TaskRecord, Timing, write_run
+from harness.scoring.multiple_choice import SampleScore, first_answer_text, score_multiple_choice
 from harness.scoring.open_answer import score_open_answer
 from harness.scoring.rag import score_rag
 from harness.spec import Task
-from harness.variants import make_variants
+from harness.variants import Variant, make_variants
 
 
 class RunOptions(BaseModel):
@@ -69,6 +69,16 @@ def answer(requests: list[Request], backend: Backend, cache: RequestCache | None
     return answers, len(requests) - len(todo)
 
 
+def scorer(task: Task) -> Callable[[Variant, Response], SampleScore]:
+    """How this task's answers are scored, chosen once per run."""
+    if task.spec.type == "rag":
+        return score_rag
+    if task.spec.open_answer is not None:
+        patterns = task.spec.open_answer.abstain_patterns
+        return lambda variant, response: score_open_answer(variant, response, patterns)
+    return lambda variant, response: score_multiple_choice(variant, response, task.spec.answer)
+
+
 class Estimate(BaseModel):
     """What a run is about to ask, said before it starts."""
 
@@ -84,9 +94,7 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
              on_start: Callable[[int], Progress] | None = None,
              on_plan: Callable[[Estimate], None] | None = None) -> RunResult:
     started = time.perf_counter()
-    if options.limit is not None:
-        task = task.model_copy(update={"spec": task.spec.model_copy(
-            update={"limit": min(options.limit, task.spec.limit or options.limit)})})
+    task = task.with_limit(options.limit)
     items = load_items(task)
     faults.reached("dataset_loaded")
     variants = make_variants(task, items)
@@ -106,8 +114,9 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
     # Wave 2: every dialogue's second turn, after the model's own first answer.
     final = list(first.requests)
     for i in dialogues:
-        reply = first_answer_text(variants[i], answers[first.requests[i].key], task.spec.answer)
-        first_label = score_multiple_choice(variants[i], answers[first.requests[i].key], task.spec.answer).predicted
+        response = answers[first.requests[i].key]
+        first_label = score_multiple_choice(variants[i], response, task.spec.answer).predicted
+        reply = first_answer_text(response, first_label, task.spec.answer)
         variants[i] = second_turn(task, variants[i], first_label)
         final[i] = followup_request(task, variants[i], first.requests[i], reply, options.seed)
     second = list({final[i].key: final[i] for i in dialogues if final[i].key not in answers}.values())
@@ -118,15 +127,11 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
     model_load_s = getattr(backend, "load_seconds", 0.0) - load_before
     inference_s = time.perf_counter() - t0 - model_load_s
 
+    score_of = scorer(task)
     samples = []
     for variant, request in zip(variants, final):
         response = answers[request.key]
-        if task.spec.type == "rag":
-            score = score_rag(variant, response)
-        elif task.spec.open_answer is not None:
-            score = score_open_answer(variant, response, task.spec.open_answer.abstain_patterns)
-        else:
-            score = score_multiple_choice(variant, response, task.spec.answer)
+        score = score_of(variant, response)
         samples.append(Sample(
             item_id=variant.item.id, variant=variant.name, groups=variant.item.groups,
             messages=list(request.messages), choices=variant.choices, labels=variant.labels,
@@ -145,14 +150,19 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
         {key: [s.groups[key] for s in base] for key in task.group_keys},
         wanted=list(task.spec.metrics), seed=options.seed, resamples=options.bootstrap_resamples,
         level=options.ci_level, min_group_size=options.min_group_size)
+    boot = {"seed": options.seed, "resamples": options.bootstrap_resamples, "level": options.ci_level,
+            "min_group_size": options.min_group_size}
+
+    def groups(rows: list[Sample]) -> dict[str, list[str]]:
+        return {key: [r.groups[key] for r in rows] for key in task.group_keys}
+
+    def add(more: tuple[list[Metric], list[GroupBreakdown]]) -> None:
+        metrics.extend(more[0])
+        breakdowns.extend(more[1])
+
     if task.spec.type == "multiple_choice":  # per gold class (SubpopBench worst-class, balanced; MacroStd)
-        more_metrics, more_breakdowns = subgroup_metrics(
-            [s.correct for s in base], [s.item_id for s in base], gold_classes(base),
-            {key: [s.groups[key] for s in base] for key in task.group_keys}, class_key="gold_label",
-            seed=options.seed, resamples=options.bootstrap_resamples, level=options.ci_level,
-            min_group_size=options.min_group_size)
-        metrics += more_metrics
-        breakdowns += more_breakdowns
+        add(subgroup_metrics([s.correct for s in base], [s.item_id for s in base], gold_classes(base), groups(base),
+                             class_key="gold_label", **boot))
     states = []
     settings = PersuasionSettings(seed=options.seed, resamples=options.bootstrap_resamples, level=options.ci_level,
                                   min_group_size=options.min_group_size)
@@ -163,30 +173,16 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
             bd.variant = reference
     if task.spec.persuasion:
         settings.tau = task.spec.persuasion.tau
-        more_metrics, more_breakdowns, states = persuasion_metrics(
-            samples, list(task.spec.persuasion.arms), task.group_keys, settings)
-        metrics += more_metrics
-        breakdowns += more_breakdowns
+        *more, states = persuasion_metrics(samples, list(task.spec.persuasion.arms), task.group_keys, settings)
+        add(tuple(more))  # type: ignore[arg-type]
     if task.spec.perturbations:
-        more_metrics, more_breakdowns = robustness_metrics(samples, task.group_keys, settings)
-        metrics += more_metrics
-        breakdowns += more_breakdowns
+        add(robustness_metrics(samples, task.group_keys, settings))
+    items_of = [s.item_id for s in samples]
     if task.spec.type == "open_answer":
-        more_metrics, more_breakdowns = open_answer_metrics(
-            [s.predicted or "not_attempted" for s in samples], [s.item_id for s in samples],
-            {key: [s.groups[key] for s in samples] for key in task.group_keys},
-            seed=options.seed, resamples=options.bootstrap_resamples, level=options.ci_level,
-            min_group_size=options.min_group_size)
-        metrics += more_metrics
-        breakdowns += more_breakdowns
+        add(open_answer_metrics([s.predicted or "not_attempted" for s in samples], items_of, groups(samples), **boot))
     if task.spec.type == "rag":
-        more_metrics, more_breakdowns = nomiracl_metrics(
-            [s.predicted or "invalid" for s in samples], [s.target == "answer" for s in samples],
-            [s.item_id for s in samples], {key: [s.groups[key] for s in samples] for key in task.group_keys},
-            seed=options.seed, resamples=options.bootstrap_resamples, level=options.ci_level,
-            min_group_size=options.min_group_size)
-        metrics += more_metrics
-        breakdowns += more_breakdowns
+        add(nomiracl_metrics([s.predicted or "invalid" for s in samples], [s.target == "answer" for s in samples],
+                             items_of, groups(samples), **boot))
 
     result = RunResult(
         run_id=run_dir.name,

@@ -6,17 +6,14 @@ template is always a file path. Paths inside a task file are relative to that fi
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from harness.errors import HarnessError
 from harness.templates import load_template
-from harness.yamlfile import YamlDoc, describe_error, load_yaml_mapping, validate
+from harness.yamlfile import ConfigFile, describe_error, load_yaml_mapping, validate
 
 METRIC_NAMES = ("accuracy", "worst_group_accuracy", "invalid_rate")
 # Persuasion arms (SPEC.md §1, §10.2). `*_wrong` arms assert a wrong option, `*_correct` the gold one.
@@ -247,33 +244,21 @@ def group_key(entry: str | list[str]) -> str:
     return entry if isinstance(entry, str) else GROUP_JOIN.join(entry)
 
 
-class Task(BaseModel):
+class Task(ConfigFile):
     """A validated task file: the spec plus where it lives."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
-
     spec: TaskSpec
-    file: Path
-    doc: YamlDoc
-
-    @property
-    def base_dir(self) -> Path:
-        return self.file.parent
-
-    def resolve(self, relative: str) -> Path:
-        return (self.base_dir / relative).resolve()
-
-    def error(self, message: str, *path: str | int) -> HarnessError:
-        return self.doc.error(message, tuple(path))
 
     @property
     def group_keys(self) -> list[str]:
         return [group_key(g) for g in self.spec.groups]
 
-    @property
-    def config_hash(self) -> str:
-        text = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+    def with_limit(self, limit: int | None) -> Task:
+        """The same task on at most its first `limit` rows (a tighter `limit:` in the file wins)."""
+        if limit is None:
+            return self
+        return self.model_copy(update={"spec": self.spec.model_copy(
+            update={"limit": min(limit, self.spec.limit or limit)})})
 
 
 def load_task(file: str | Path) -> Task:

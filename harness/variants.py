@@ -44,9 +44,10 @@ class Variant(BaseModel):
 
     def option_of(self, label: str | None) -> int | None:
         """The item's own option (index before any reordering) that `label` names here."""
-        if label is None or label not in self.labels or self.labels.index(label) >= len(self.choices):
+        position = self.labels.index(label) if label in self.labels else None
+        if position is None or position >= len(self.choices):
             return None  # no such option (open answers grade into labels that are not options)
-        return self.original_index[self.labels.index(label)]
+        return self.original_index[position]
 
     @property
     def id(self) -> str:

@@ -7,11 +7,13 @@ must be a mapping. Every error is a HarnessError naming file, line and field.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from harness.errors import HarnessError
 
@@ -160,3 +162,28 @@ def validate(model: type[M], doc: YamlDoc) -> M:
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("literal[", "list["))))
         extra = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
         raise doc.error(describe_error(err) + extra, loc) from None
+
+
+class ConfigFile(BaseModel):
+    """A validated YAML file (a task, a training config): its `spec` plus where it lives, for
+    relative paths, error lines and a hash of the validated content."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
+
+    file: Path
+    doc: YamlDoc
+
+    @property
+    def base_dir(self) -> Path:
+        return self.file.parent
+
+    def resolve(self, relative: str) -> Path:
+        return (self.base_dir / relative).resolve()
+
+    def error(self, message: str, *path: str | int) -> HarnessError:
+        return self.doc.error(message, tuple(path))
+
+    @property
+    def config_hash(self) -> str:
+        text = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True)  # type: ignore[attr-defined]
+        return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from harness import __version__
 from harness.errors import HarnessError
 from harness.report.compare import comparisons
-from harness.report.explorer import PromptTable, Segment, diff_segments, explorer_rows, json_for_script
+from harness.report.explorer import PromptTable, Segment, diff_segments, explorer_rows, json_for_script, prompt_text
 from harness.results import GroupValue, Metric, RunResult, Sample, atomic_write_text, read_result, read_samples
 
 _ENV = jinja2.Environment(
@@ -138,10 +138,6 @@ class ExampleRow(BaseModel):
     flipped: bool
 
 
-def _user_text(sample: Sample) -> str:
-    return next((m.content for m in sample.messages if m.role == "user"), "")
-
-
 def perturbation_examples(samples: list[Sample], items: int = 3) -> list[ExampleRow]:
     """For the first `items` items: every perturbed draw beside the original prompt."""
     originals = {s.item_id: s for s in samples if s.variant == "original"}
@@ -151,7 +147,7 @@ def perturbation_examples(samples: list[Sample], items: int = 3) -> list[Example
         if s.perturbation is None or s.item_id not in chosen:
             continue
         o = originals[s.item_id]
-        left, right = diff_segments(_user_text(o), _user_text(s))
+        left, right = diff_segments(prompt_text(o), prompt_text(s))
         rows.append(ExampleRow(item_id=s.item_id, variant=s.variant, original=left, perturbed=right,
                                original_answer=o.predicted, answer=s.predicted, original_correct=o.correct,
                                correct=s.correct, flipped=s.predicted_option != o.predicted_option))

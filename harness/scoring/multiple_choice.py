@@ -45,9 +45,9 @@ def score_multiple_choice(variant: Variant, response: Response,
                        gold_prob=probs[gold] if probs else None)
 
 
-def first_answer_text(variant: Variant, response: Response, method: Literal["logprobs", "generate"]) -> str:
+def first_answer_text(response: Response, predicted: str | None, method: Literal["logprobs", "generate"]) -> str:
     """What the model said in a dialogue's first turn: its generated text, or (log-prob scoring,
-    where nothing is generated) the label it ranks first, as a greedy decode would begin."""
+    where nothing is generated) the label it ranks first (`predicted`), as a greedy decode would begin."""
     if method == "generate":
         return (response.text or "").strip()
-    return score_multiple_choice(variant, response, method).predicted or ""
+    return predicted or ""

@@ -8,15 +8,12 @@ the line and the field. Paths inside the file are relative to the file.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.errors import HarnessError
-from harness.yamlfile import YamlDoc, load_yaml_mapping, validate
+from harness.yamlfile import ConfigFile, load_yaml_mapping, validate
 
 
 class Strict(BaseModel):
@@ -147,33 +144,19 @@ class TrainSpec(Strict):
     device: Literal["auto", "cpu", "cuda"] = "auto"
 
 
-class TrainConfig(BaseModel):
+class TrainConfig(ConfigFile):
     """A validated config file: the spec plus where it lives (for paths and error lines)."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
-
     spec: TrainSpec
-    file: Path
-    doc: YamlDoc
 
     @property
     def name(self) -> str:
         return self.spec.name or self.file.stem
 
-    def resolve(self, relative: str) -> Path:
-        return (self.file.parent / relative).resolve()
-
-    def error(self, message: str, *path: str | int) -> HarnessError:
-        return self.doc.error(message, tuple(path))
-
     @property
     def output_dir(self) -> Path:
         return Path(self.spec.output.dir) if self.spec.output.dir else Path("runs") / "train" / self.name
 
-    @property
-    def config_hash(self) -> str:
-        text = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def load_train_config(file: str | Path) -> TrainConfig:

@@ -1,0 +1,57 @@
+"""The table `harness run` prints at the end: one row per run, the headline numbers with CIs.
+
+Columns appear only when some run has them: follow rate (persuasion), flip rate and the worst
+perturbation (perturbations), hallucination and error rates beside the official convention (rag).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.table import Table
+
+from harness.report.build import headline_arm, overall
+from harness.results import Metric, RunResult
+
+
+def fmt(m: Metric | None) -> str:
+    """A rate in percent with its CI, '–' when there is none."""
+    if m is None or m.value is None:
+        return "–"
+    ci = f" [{100 * m.ci_low:.1f}, {100 * m.ci_high:.1f}]" if m.ci_low is not None and m.ci_high is not None else ""
+    return f"{100 * m.value:.1f}{ci}"
+
+
+def _with_official(run: RunResult, name: str) -> str:
+    official = run.metric(f"{name}_official")
+    if official is None or official.value is None:
+        return fmt(run.metric(name))
+    return f"{fmt(run.metric(name))} / {100 * official.value:.1f}"
+
+
+def _worst_perturbation(run: RunResult) -> str:
+    m = run.metric("worst_perturbation")
+    return f"{m.group}: {fmt(m)}" if m else "–"
+
+
+def summary_table(results: list[tuple[Path, RunResult]]) -> Table:
+    runs = [r for _, r in results]
+    persuasion = any(headline_arm(r) for r in runs)
+    robustness = any(overall(r, "flip_rate") for r in runs)
+    rag = any(r.metric("hallucination_rate") for r in runs)
+    table = Table(title="results")
+    for col in ("task", "model", "items", "accuracy [95% CI]", "worst group", "worst-group acc.") + \
+            (("follow rate (arm)",) if persuasion else ()) + \
+            (("flip rate", "worst perturbation: drop") if robustness else ()) + \
+            (("hallucination rate / official", "error rate / official") if rag else ()):
+        table.add_column(col)
+    for r in runs:
+        wg = r.metric("worst_group_accuracy")
+        arm = headline_arm(r)
+        follow = f"{fmt(r.metric('follow_rate', arm))} ({arm})" if arm else "–"
+        table.add_row(r.task.name, r.model.name, str(r.counts.items), fmt(r.metric("accuracy")),
+                      f"{wg.group_key}={wg.group}" if wg and wg.group else "–", fmt(wg),
+                      *((follow,) if persuasion else ()),
+                      *((fmt(overall(r, "flip_rate")), _worst_perturbation(r)) if robustness else ()),
+                      *((_with_official(r, "hallucination_rate"), _with_official(r, "error_rate")) if rag else ()))
+    return table
