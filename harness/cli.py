@@ -67,6 +67,8 @@ def run(
     backend: Annotated[str, typer.Option(help="hf (transformers) | vllm | openai (any OpenAI-compatible server)")]
     = "hf",
     tensor_parallel_size: Annotated[int, typer.Option(min=1, help="GPUs per model (vllm backend).")] = 1,
+    data_parallel_size: Annotated[int, typer.Option(min=1, help="Model copies in Ray actors, each on its own "
+                                                    "GPUs or CPU cores (vllm backend; pip install ray).")] = 1,
     base_url: Annotated[str | None, typer.Option(help="Server URL for --backend openai, e.g. "
                                                 "http://127.0.0.1:8000/v1")] = None,
     api_key_env: Annotated[str, typer.Option(help="Environment variable holding the API key (openai).")]
@@ -87,7 +89,7 @@ def run(
     from harness.cache import RequestCache
     from harness.replay import is_replay, replay_backends
     from harness.report.build import write_report
-    from harness.report.summary import summary_table
+    from harness.report.summary import estimate_line, summary_table
     from harness.runner import RunOptions, run_task
     from harness.spec import load_task
 
@@ -105,7 +107,8 @@ def run(
         else:
             engine = create_backend(backend, model, BackendOptions(
                 dtype=dtype, device=device, batch_size=batch_size, tensor_parallel_size=tensor_parallel_size,
-                base_url=base_url, api_key_env=api_key_env, concurrency=concurrency))
+                data_parallel_size=data_parallel_size, base_url=base_url, api_key_env=api_key_env,
+                concurrency=concurrency))
             runs = [(task, engine) for task in loaded]
             cache = None if no_cache else RequestCache(cache_path or _default_cache())
         results = []
@@ -123,15 +126,15 @@ def run(
                     return lambda k: bar.advance(tid, k)
 
                 def on_plan(e, name: str = task.spec.name) -> None:  # type: ignore[no-untyped-def]
-                    tokens = f", {e.prompt_tokens:,} prompt tokens" if e.prompt_tokens is not None else ""
-                    more = f" + {e.second_turns} second turns" if e.second_turns else ""
-                    bar.console.print(f"{name}: {e.items} items, {e.samples} samples, {e.requests} distinct "
-                                      f"requests{more}{tokens}", markup=False, highlight=False)
+                    bar.console.print(estimate_line(name, e), markup=False, highlight=False)
 
                 result = run_task(task, engine, options, run_dir, cache=cache, on_start=on_start, on_plan=on_plan)
             if result.counts.requests_cached:
                 out.print(f"{task.spec.name}: {result.counts.requests_cached} of {result.counts.requests_unique} "
                           "requests answered from the cache")
+            if result.counts.truncated:
+                out.print(f"{task.spec.name}: {result.counts.truncated} prompts lost their first tokens to fit the "
+                          "context (prompt.truncate: left; per sample: prompt_truncated)")
             results.append((run_dir, result))
         if getattr(engine, "engine", True) is None:
             out.print(f"model {engine.info.name} not loaded: every answer came from the cache")
@@ -192,7 +195,7 @@ def validate(
     data: Annotated[bool, typer.Option(help="Also load the dataset and render every prompt.")] = True,
 ) -> None:
     """Check task files: schema, templates and (by default) every dataset row and prompt."""
-    from harness.data import load_items
+    from harness.data import TaskData
     from harness.persuasion import second_turn
     from harness.plan import plan
     from harness.spec import load_task
@@ -204,13 +207,14 @@ def validate(
             task = load_task(f)
             detail = ""
             if data:
-                items = load_items(task)
-                variants = make_variants(task, items)
-                plan(task, variants, seed=0)
-                for v in variants:  # dialogue follow-ups are written after the first answer: render them too
-                    if v.turns == 2:
-                        second_turn(task, v, None)
-                detail = f", {len(items)} items"
+                dataset = TaskData(task)
+                for items in dataset.chunks():  # one chunk unless the dataset is streamed
+                    variants = make_variants(task, items)
+                    plan(task, variants, seed=0)
+                    for v in variants:  # dialogue follow-ups are written after the first answer: render them too
+                        if v.turns == 2:
+                            second_turn(task, v, None)
+                detail = f", {dataset.count} items"
             out.print(f"ok  {f} ({task.spec.name}{detail})", markup=False, highlight=False)
         except HarnessError as exc:
             failed += 1

@@ -6,7 +6,9 @@ that names the dataset file, the row and the field; rows are never dropped silen
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -118,37 +120,104 @@ def _check_utf8(file: Path) -> None:
         raise HarnessError("the file ends inside a UTF-8 character; save the file as UTF-8", file=file) from None
 
 
-def load_rows(task: Task) -> list[dict[str, Any]]:
-    import datasets  # heavy import, kept local
+STREAM_ABOVE_BYTES = 256 << 20  # local data files larger than this (in all) are streamed by default
+ROW_BATCH = 1000  # rows decoded from Arrow at a time
 
-    datasets.disable_progress_bars()
-    parts = []
-    for subset, path in task.spec.dataset.sources():
-        where = ("dataset", "path") if subset is None else ("dataset", "subsets", subset)
-        builder, kwargs, _ = _source(task, path, where)
-        try:
-            part = datasets.load_dataset(builder, **kwargs)
-        except Exception as exc:  # datasets raises many types; all mean "could not load"
-            if "corresponds to no data" in str(exc):
-                raise task.error("the dataset has no rows", *where) from None
-            reason = " ".join(str(exc).split())[:200] or type(exc).__name__
-            raise task.error(f"cannot load dataset '{path}': {reason}", *where) from None
-        if subset is not None:
-            if "subset" in part.column_names:
-                raise task.error("the rows already have a `subset` column; `subsets` would overwrite it", *where)
-            part = part.add_column("subset", [subset] * len(part))
-        parts.append(part)
-    try:
-        dataset = parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
-    except ValueError as exc:
-        raise task.error(f"the subsets have different columns ({' '.join(str(exc).split())[:160]})",
-                         "dataset", "subsets") from None
-    _check_columns(task, set(dataset.column_names))
-    if len(dataset) == 0:
-        raise task.error("the dataset has no rows", "dataset", "path")
-    if task.spec.limit is not None:
-        dataset = dataset.select(range(min(task.spec.limit, len(dataset))))
-    return dataset.to_list()
+
+class Rows:
+    """A task's dataset rows, iterable as many times as needed and never held whole.
+
+    Loaded (`datasets.load_dataset`) once: either as a memory-mapped Arrow table decoded
+    `ROW_BATCH` rows at a time, or, when `streamed`, as datasets' streaming reader, which goes
+    through the files again on every iteration. `limit:` keeps the first rows.
+    """
+
+    def __init__(self, task: Task) -> None:
+        import datasets  # heavy import, kept local
+
+        datasets.disable_progress_bars()
+        self.task = task
+        sources = [(subset, path, ("dataset", "path") if subset is None else ("dataset", "subsets", subset))
+                   for subset, path in task.spec.dataset.sources()]
+        resolved = [(subset, where, *_source(task, path, where)) for subset, path, where in sources]
+        streaming = task.spec.dataset.streaming
+        if streaming is None:
+            files = [local for *_, local in resolved]
+            streaming = all(f is not None for f in files) and \
+                sum(f.stat().st_size for f in files if f is not None) > STREAM_ABOVE_BYTES
+        self.streamed = streaming
+        self.parts = []
+        for subset, where, builder, kwargs, _ in resolved:
+            try:
+                part = datasets.load_dataset(builder, streaming=streaming, **kwargs)
+            except Exception as exc:  # datasets raises many types; all mean "could not load"
+                raise self._load_error(exc, where) from None
+            self.parts.append((subset, where, part))
+        if not streaming:
+            self._check_arrow()
+
+    def _load_error(self, exc: Exception, where: tuple[str, ...]) -> HarnessError:
+        if "corresponds to no data" in str(exc):
+            return self.task.error("the dataset has no rows", *where)
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        path = where[-1] if where[-2] == "subsets" else self.task.spec.dataset.path
+        return self.task.error(f"cannot load dataset '{path}': {reason}", *where)
+
+    def _check_arrow(self) -> None:
+        columns = None
+        for subset, where, part in self.parts:
+            names = set(part.column_names)
+            if subset is not None:
+                if "subset" in names:
+                    raise self.task.error("the rows already have a `subset` column; `subsets` would overwrite it",
+                                          *where)
+                names.add("subset")
+            if columns is not None and names != columns:
+                raise self.task.error(f"the subsets have different columns ({sorted(columns ^ names)})",
+                                      "dataset", "subsets")
+            columns = names
+            _check_columns(self.task, names)
+        if sum(len(part) for *_, part in self.parts) == 0:
+            raise self.task.error("the dataset has no rows", "dataset", "path")
+
+    def _part_rows(self, subset: str | None, where: tuple[str, ...], part: Any) -> Iterator[dict[str, Any]]:
+        if self.streamed:
+            first = True
+            rows = iter(part)
+            while True:
+                try:
+                    row = next(rows)
+                except StopIteration:
+                    return
+                except Exception as exc:  # a malformed line met while streaming
+                    raise self._load_error(exc, where) from None
+                if first:
+                    if subset is not None and "subset" in row:
+                        raise self.task.error("the rows already have a `subset` column; `subsets` would "
+                                              "overwrite it", *where)
+                    _check_columns(self.task, set(row) | ({"subset"} if subset is not None else set()))
+                    first = False
+                yield row if subset is None else {**row, "subset": subset}
+            return
+        for batch in part.iter(batch_size=ROW_BATCH):
+            names = list(batch)
+            for values in zip(*batch.values()):
+                row = dict(zip(names, values))
+                yield row if subset is None else {**row, "subset": subset}
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        limit = self.task.spec.limit
+        rows = itertools.chain.from_iterable(self._part_rows(*p) for p in self.parts)
+        empty = True
+        for row in itertools.islice(rows, limit):
+            empty = False
+            yield row
+        if empty:
+            raise self.task.error("the dataset has no rows", "dataset", "path")
+
+
+def load_rows(task: Task) -> list[dict[str, Any]]:
+    return list(Rows(task))
 
 
 def _columns(task: Task) -> list[tuple[str, tuple[str | int, ...]]]:
@@ -332,27 +401,68 @@ def _rag_item(task: Task, index: int, row: dict[str, Any]) -> Item:
                 target=0 if relevant in spec.relevant_values else 1, groups=groups, row=row, passages=passages)
 
 
+class TaskData:
+    """A task's items: every row validated when opened, then read in chunks of items.
+
+    Opening goes through all rows once: a row that cannot be evaluated, or a duplicate item id,
+    is an error naming the first bad row and listing the next ones, before anything is asked of
+    a model. A dataset loaded whole keeps its items from that pass; a streamed one reads its
+    rows again for `chunks`, holding one chunk of items at a time.
+    """
+
+    def __init__(self, task: Task) -> None:
+        self.task = task
+        self.rows = Rows(task)
+        self.streamed = self.rows.streamed
+        self._items: list[Item] | None = None if self.streamed else []
+        bad: list[tuple[int, RowError]] = []  # the first seven bad rows
+        bad_count = 0
+        seen: dict[str, int] = {}
+        n = 0
+        for n, row in enumerate(self.rows, start=1):
+            try:
+                item = row_to_item(task, n - 1, row)
+            except RowError as exc:
+                bad_count += 1
+                if len(bad) < 7:
+                    bad.append((n, exc))
+                continue
+            if item.id in seen:
+                raise HarnessError(f"row {n}: duplicate item id '{item.id}' (first at row {seen[item.id]})",
+                                   file=task.spec.dataset.label, field=task.spec.fields.id or "id")
+            seen[item.id] = n
+            if self._items is not None:
+                self._items.append(item)
+        if bad:
+            first_row, err = bad[0]
+            more = ""
+            if bad_count > 1:
+                rows_listed = ", ".join(str(r) for r, _ in bad[1:6]) + (", ..." if bad_count > 6 else "")
+                more = f" ({bad_count - 1} more bad rows: {rows_listed})"
+            raise HarnessError(f"row {first_row}: {err.problem}{more}", file=task.spec.dataset.label,
+                               field=err.field)
+        self.count = n
+
+    def chunks(self) -> Iterator[list[Item]]:
+        """All items in dataset order: one chunk when loaded whole, `chunk_items` at a time when streamed."""
+        if self._items is not None:
+            yield self._items
+            return
+        size = self.task.spec.dataset.chunk_items
+        chunk: list[Item] = []
+        for n, row in enumerate(self.rows):
+            try:
+                chunk.append(row_to_item(self.task, n, row))
+            except RowError as exc:  # the files changed since they were checked
+                raise HarnessError(f"row {n + 1}: {exc.problem}", file=self.task.spec.dataset.label,
+                                   field=exc.field) from None
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+
 def load_items(task: Task) -> list[Item]:
-    rows = load_rows(task)
-    items: list[Item] = []
-    bad: list[tuple[int, RowError]] = []
-    for i, row in enumerate(rows):
-        try:
-            items.append(row_to_item(task, i, row))
-        except RowError as exc:
-            bad.append((i + 1, exc))
-    if bad:
-        first_row, err = bad[0]
-        more = ""
-        if len(bad) > 1:
-            rows_listed = ", ".join(str(r) for r, _ in bad[1:6]) + (", ..." if len(bad) > 6 else "")
-            more = f" ({len(bad) - 1} more bad rows: {rows_listed})"
-        raise HarnessError(f"row {first_row}: {err.problem}{more}", file=task.spec.dataset.label,
-                           field=err.field)
-    seen: dict[str, int] = {}
-    for n, item in enumerate(items, start=1):
-        if item.id in seen:
-            raise HarnessError(f"row {n}: duplicate item id '{item.id}' (first at row {seen[item.id]})",
-                               file=task.spec.dataset.label, field=task.spec.fields.id or "id")
-        seen[item.id] = n
-    return items
+    """Every item of a task, in memory (small datasets, tests, dry runs)."""
+    return [item for chunk in TaskData(task).chunks() for item in chunk]

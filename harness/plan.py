@@ -52,6 +52,7 @@ def build_request(task: Task, variant: Variant, seed: int, history: tuple[Messag
         candidates=tuple(variant.labels) if spec.type == "multiple_choice" else (),
         sampling=Sampling(max_tokens=gen.max_tokens, temperature=gen.temperature, top_p=gen.top_p,
                           stop=tuple(gen.stop), seed=seed),
+        truncate=spec.prompt.truncate,
     )
 
 

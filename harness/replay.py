@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 
 from harness.backends.replay import ReplayBackend
-from harness.data import MISSING, get_field, load_items
+from harness.data import MISSING, Item, TaskData, get_field
 from harness.errors import HarnessError
 from harness.plan import plan
 from harness.spec import Task
@@ -35,35 +35,49 @@ def replay_backends(task: Task, model: str, *, seed: int, limit: int | None = No
     if not source:
         raise HarnessError("--model replay: needs a source: replay:COLUMN, replay:COLUMN.* or replay:FILE.jsonl")
     task = task.with_limit(limit)
-    variants = make_variants(task, load_items(task))
-    if any(v.name != "original" for v in variants):
-        raise task.error("replay scores one recorded output per item; this task's persuasion arms or "
-                         "perturbations have none", "persuasion" if task.spec.persuasion else "perturbations")
-    keys = plan(task, variants, seed).keys
-    if source.endswith(".jsonl"):
-        return [_from_file(Path(source), variants, keys)]
-    fields = [(source, source.rsplit(".", 1)[-1])]  # (column, model name)
-    if source.endswith(".*"):
-        parent = source[:-2]
-        recorded = get_field(variants[0].item.row, parent)
-        if not isinstance(recorded, dict) or not recorded:
-            raise task.error(f"replay:{source}: column '{parent}' of the first row is not a mapping of "
-                             "recorded outputs", "dataset", "path")
-        fields = [(f"{parent}.{name}", str(name)) for name in recorded]
-    backends = []
-    for field, name in fields:
-        outputs = {}
-        for variant, key in zip(variants, keys):
-            text = get_field(variant.item.row, field)
-            if text is MISSING or not isinstance(text, str):
-                raise task.error(f"item {variant.item.id}: column '{field}' holds no recorded output",
-                                 "dataset", "path")
-            outputs[key] = text
-        backends.append(ReplayBackend(outputs, name=name, source=f"{task.spec.dataset.path}#{field}"))
-    return backends
+    recorded = _read_file(Path(source)) if source.endswith(".jsonl") else None
+    fields: list[tuple[str, str]] = []  # (column, model name)
+    outputs: list[dict[str, str]] = []  # per field: request key -> recorded text
+    for items in TaskData(task).chunks():  # a streamed dataset's chunks in turn; only the texts are kept
+        variants = make_variants(task, items)
+        if any(v.name != "original" for v in variants):
+            raise task.error("replay scores one recorded output per item; this task's persuasion arms or "
+                             "perturbations have none", "persuasion" if task.spec.persuasion else "perturbations")
+        if not fields:
+            fields = [(source, recorded[0] if recorded else source.rsplit(".", 1)[-1])]
+            if recorded is None and source.endswith(".*"):
+                fields = _recorded_models(task, source[:-2], variants[0].item.row)
+            outputs = [{} for _ in fields]
+        for variant, key in zip(variants, plan(task, variants, seed).keys):
+            for (field, _), table in zip(fields, outputs):
+                table[key] = _recorded(task, variant.item, field, recorded, Path(source))
+    if recorded is not None:
+        return [ReplayBackend(outputs[0], name=recorded[0], source=source)]
+    return [ReplayBackend(table, name=name, source=f"{task.spec.dataset.path}#{field}")
+            for (field, name), table in zip(fields, outputs)]
 
 
-def _from_file(file: Path, variants, keys: list[str]) -> ReplayBackend:  # type: ignore[no-untyped-def]
+def _recorded_models(task: Task, parent: str, first_row: dict) -> list[tuple[str, str]]:
+    recorded = get_field(first_row, parent)
+    if not isinstance(recorded, dict) or not recorded:
+        raise task.error(f"replay:{parent}.*: column '{parent}' of the first row is not a mapping of "
+                         "recorded outputs", "dataset", "path")
+    return [(f"{parent}.{name}", str(name)) for name in recorded]
+
+
+def _recorded(task: Task, item: Item, field: str, recorded: tuple[str, dict[str, str]] | None, file: Path) -> str:
+    if recorded is not None:
+        if item.id not in recorded[1]:
+            raise HarnessError(f"no recorded output for item {item.id}", file=file, field="id")
+        return recorded[1][item.id]
+    text = get_field(item.row, field)
+    if text is MISSING or not isinstance(text, str):
+        raise task.error(f"item {item.id}: column '{field}' holds no recorded output", "dataset", "path")
+    return text
+
+
+def _read_file(file: Path) -> tuple[str, dict[str, str]]:
+    """(model name, item id -> output) from a JSONL file of recorded outputs."""
     recorded: dict[str, str] = {}
     name = file.stem
     try:
@@ -83,9 +97,4 @@ def _from_file(file: Path, variants, keys: list[str]) -> ReplayBackend:  # type:
             raise HarnessError(f"item {row['id']} is recorded twice", file=file, line=n, field="id")
         recorded[str(row["id"])] = row["output"]
         name = str(row.get("model", name))
-    outputs = {}
-    for variant, key in zip(variants, keys):
-        if variant.item.id not in recorded:
-            raise HarnessError(f"no recorded output for item {variant.item.id}", file=file, field="id")
-        outputs[key] = recorded[variant.item.id]
-    return ReplayBackend(outputs, name=name, source=str(file))
+    return name, recorded

@@ -11,7 +11,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 from pydantic import BaseModel, Field
 
@@ -101,6 +101,7 @@ class Counts(BaseModel):
     requests_unique: int
     requests_cached: int = Field(0, description="answered from the request cache, not sent to the model")
     invalid: int
+    truncated: int = Field(0, description="samples whose prompt lost its first tokens (prompt.truncate: left)")
 
 
 class Timing(BaseModel):
@@ -152,41 +153,89 @@ class Sample(BaseModel):
     invalid: bool
     gold_prob: float | None
     prompt_tokens: int
+    prompt_truncated: int = Field(0, description="tokens dropped from the prompt's start to fit the context")
     output_tokens: int
     request_key: str
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temporary file beside `path`, then rename: a reader never sees half a file, and
-    a write that fails (full disk) leaves the previous file as it was and says so in one line."""
-    try:
-        _atomic_write(path, text)
-    except OSError as exc:
-        raise HarnessError(f"cannot write ({exc.strerror or exc}); the previous file, if any, is untouched",
-                           file=path) from None
+class AtomicFile:
+    """Text written to a temporary file beside `path`, renamed over `path` by `commit`: a reader
+    never sees half a file, and a write that fails (full disk) leaves the previous file as it was
+    and says so in one line. Written piece by piece, so a large file is never held in memory.
+    Leaving the `with` block without `commit` removes the temporary file."""
 
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fh: TextIO | None = None  # the temporary file is made at the first write
+        self.committed = False
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
+    def _open(self) -> TextIO:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        except OSError as exc:
+            raise self._error(exc) from None
+        self.tmp = Path(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; results and reports are ordinary files
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        faults.reached(f"before_rename:{path.name}")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        return os.fdopen(fd, "w", encoding="utf-8")
+
+    def _error(self, exc: OSError) -> HarnessError:
+        return HarnessError(f"cannot write ({exc.strerror or exc}); the previous file, if any, is untouched",
+                            file=self.path)
+
+    def write(self, text: str) -> None:
+        self.fh = self.fh or self._open()
+        try:
+            self.fh.write(text)
+        except OSError as exc:
+            self.discard()
+            raise self._error(exc) from None
+
+    def commit(self) -> None:
+        self.fh = self.fh or self._open()
+        try:
+            self.fh.flush()
+            os.fsync(self.fh.fileno())
+            self.fh.close()
+            faults.reached(f"before_rename:{self.path.name}")
+            os.replace(self.tmp, self.path)
+            self.committed = True
+        except OSError as exc:
+            self.discard()
+            raise self._error(exc) from None
+
+    def discard(self) -> None:
+        if self.fh is None:
+            return
+        if not self.fh.closed:
+            try:
+                self.fh.close()
+            except OSError:
+                pass  # a full disk fails the close too; the file is removed either way
+        self.tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> AtomicFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.committed:
+            self.discard()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    with AtomicFile(path) as out:
+        out.write(text)
+        out.commit()
+
+
+def sample_lines(samples: Iterable[Sample]) -> str:
+    return "".join(s.model_dump_json() + "\n" for s in samples)
 
 
 def write_run(run_dir: Path, result: RunResult, samples: Iterable[Sample]) -> None:
-    lines = "".join(s.model_dump_json() + "\n" for s in samples)
-    atomic_write_text(run_dir / "samples.jsonl", lines)
+    atomic_write_text(run_dir / "samples.jsonl", sample_lines(samples))
     # results.json last: its presence marks a complete run.
     atomic_write_text(run_dir / "results.json", result.model_dump_json(indent=2) + "\n")
 

@@ -6,16 +6,17 @@ This module is the pipeline read top to bottom; every stage lives in its own mod
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from pydantic import BaseModel
 
 from harness import environment, faults
 from harness.backends.base import Backend, Request, Response
 from harness.cache import RequestCache, cache_key
-from harness.data import load_items
+from harness.data import Item, TaskData
 from harness.metrics.groups import accuracy_metrics
 from harness.metrics.hallucination import nomiracl_metrics, open_answer_metrics
 from harness.metrics.persuasion import Settings as PersuasionSettings
@@ -23,8 +24,21 @@ from harness.metrics.persuasion import persuasion_metrics
 from harness.metrics.robustness import robustness_metrics
 from harness.metrics.subgroups import gold_classes, subgroup_metrics
 from harness.persuasion import second_turn
-from harness.plan import followup_request, plan
-from harness.results import Counts, GroupBreakdown, Metric, RunResult, Sample, Settings, TaskRecord, Timing, write_run
+from harness.plan import Plan, followup_request, plan
+from harness.results import (
+    AtomicFile,
+    BehaviourState,
+    Counts,
+    GroupBreakdown,
+    Metric,
+    RunResult,
+    Sample,
+    Settings,
+    TaskRecord,
+    Timing,
+    atomic_write_text,
+    sample_lines,
+)
 from harness.scoring.multiple_choice import SampleScore, first_answer_text, score_multiple_choice
 from harness.scoring.open_answer import score_open_answer
 from harness.scoring.rag import score_rag
@@ -84,48 +98,72 @@ class Estimate(BaseModel):
 
     items: int
     samples: int
-    requests: int  # distinct first-wave requests
+    requests: int  # distinct first-wave requests (within each chunk of a streamed dataset)
+    cached: int  # of which the request cache already answers
     second_turns: int  # dialogue turns written after the first answer
-    prompt_tokens: int | None  # of the distinct requests, with the model's tokenizer (None: no local one)
+    prompt_tokens: int | None  # of the requests to compute, with the model's tokenizer (None: no local one)
 
 
-def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *,
-             cache: RequestCache | None = None,
-             on_start: Callable[[int], Progress] | None = None,
-             on_plan: Callable[[Estimate], None] | None = None) -> RunResult:
-    started = time.perf_counter()
-    task = task.with_limit(options.limit)
-    items = load_items(task)
-    faults.reached("dataset_loaded")
+class Chunk(NamedTuple):
+    """Items evaluated together (all of them, unless the dataset is streamed) and their first-wave plan."""
+
+    items: list[Item]
+    variants: list[Variant]
+    first: Plan
+    dialogues: list[int]  # indices of the variants with a second turn
+
+
+def prepare(task: Task, items: list[Item], seed: int) -> Chunk:
     variants = make_variants(task, items)
-    first = plan(task, variants, options.seed)
-    dialogues = [i for i, v in enumerate(variants) if v.turns == 2]
-    if on_plan:
-        count = getattr(backend, "count_tokens", None)
-        on_plan(Estimate(items=len(items), samples=len(variants), requests=len(first.unique),
-                         second_turns=len(dialogues), prompt_tokens=count(first.unique) if count else None))
+    return Chunk(items, variants, plan(task, variants, seed), [i for i, v in enumerate(variants) if v.turns == 2])
 
-    model_s_before = getattr(backend, "model_seconds", 0.0)
-    load_before = getattr(backend, "load_seconds", 0.0)  # a LazyBackend loads on first need
+
+def estimate(chunks: Iterable[Chunk], count_tokens: Callable[[list[Request]], int] | None,
+             cached: Callable[[list[Request]], set[str]] | None = None) -> Estimate:
+    """Counts of what a run will ask; tokens only of the requests the cache cannot answer (a fully
+    cached run loads no tokenizer)."""
+    items = samples = requests = in_cache = second = tokens = 0
+    for c in chunks:
+        items += len(c.items)
+        samples += len(c.variants)
+        requests += len(c.first.unique)
+        second += len(c.dialogues)
+        hits = cached(c.first.unique) if cached else set()
+        todo = [r for r in c.first.unique if r.key not in hits]
+        in_cache += len(c.first.unique) - len(todo)
+        tokens += count_tokens(todo) if count_tokens and todo else 0
+    return Estimate(items=items, samples=samples, requests=requests, cached=in_cache, second_turns=second,
+                    prompt_tokens=tokens if count_tokens else None)
+
+
+class Answered(NamedTuple):
+    samples: list[Sample]
+    requests: int  # distinct requests of both waves
+    cached: int  # of which served from the cache
+    seconds: float  # spent answering
+
+
+def answer_chunk(task: Task, chunk: Chunk, backend: Backend, cache: RequestCache | None, seed: int,
+                 progress: Progress | None) -> Answered:
+    """Both waves of one chunk, then every sample scored."""
     t0 = time.perf_counter()
-    progress = on_start(len(first.unique) + len(dialogues)) if on_start else None
+    variants, first = list(chunk.variants), chunk.first
     # Wave 1: every single-turn prompt and every dialogue's first turn, as one batch.
     answers, from_cache = answer(first.unique, backend, cache, progress)
     # Wave 2: every dialogue's second turn, after the model's own first answer.
     final = list(first.requests)
-    for i in dialogues:
+    for i in chunk.dialogues:
         response = answers[first.requests[i].key]
         first_label = score_multiple_choice(variants[i], response, task.spec.answer).predicted
         reply = first_answer_text(response, first_label, task.spec.answer)
         variants[i] = second_turn(task, variants[i], first_label)
-        final[i] = followup_request(task, variants[i], first.requests[i], reply, options.seed)
-    second = list({final[i].key: final[i] for i in dialogues if final[i].key not in answers}.values())
+        final[i] = followup_request(task, variants[i], first.requests[i], reply, seed)
+    second = list({final[i].key: final[i] for i in chunk.dialogues if final[i].key not in answers}.values())
     if second:
         more, cached = answer(second, backend, cache, progress)
         answers.update(more)
         from_cache += cached
-    model_load_s = getattr(backend, "load_seconds", 0.0) - load_before
-    inference_s = time.perf_counter() - t0 - model_load_s
+    seconds = time.perf_counter() - t0
 
     score_of = scorer(task)
     samples = []
@@ -140,8 +178,83 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
             predicted_option=variant.option_of(score.predicted), perturbation=variant.perturbation,
             repeat=variant.repeat, correct=score.correct,
             invalid=score.invalid, gold_prob=score.gold_prob, prompt_tokens=response.prompt_tokens,
-            output_tokens=response.output_tokens, request_key=request.key))
+            prompt_truncated=response.prompt_truncated, output_tokens=response.output_tokens,
+            request_key=request.key))
+    return Answered(samples, len(first.unique) + len(second), from_cache, seconds)
 
+
+def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *,
+             cache: RequestCache | None = None,
+             on_start: Callable[[int], Progress] | None = None,
+             on_plan: Callable[[Estimate], None] | None = None) -> RunResult:
+    started = time.perf_counter()
+    task = task.with_limit(options.limit)
+    data = TaskData(task)  # every row checked here, before anything is asked of the model
+    faults.reached("dataset_loaded")
+
+    def chunks() -> Iterator[Chunk]:
+        return (prepare(task, items, options.seed) for items in data.chunks())
+
+    # A dataset loaded whole is one chunk, planned once; a streamed one is planned again as it runs.
+    whole = None if data.streamed else list(chunks())
+    count = getattr(backend, "count_tokens", None) if on_plan else None
+
+    def cached(requests: list[Request]) -> set[str]:
+        assert cache is not None
+        keys = {cache_key(backend.info, r): r.key for r in requests}
+        return {keys[k] for k in cache.cached_keys(list(keys))}
+
+    planned = estimate(whole if whole is not None else chunks(), count, cached if cache and on_plan else None)
+    if on_plan:
+        on_plan(planned)
+
+    model_s_before = getattr(backend, "model_seconds", 0.0)
+    load_before = getattr(backend, "load_seconds", 0.0)  # a LazyBackend loads on first need
+    progress = on_start(planned.requests + planned.second_turns) if on_start else None
+    # Samples go to disk chunk by chunk; the metrics keep them without their prompt and output text.
+    samples: list[Sample] = []
+    requests = from_cache = 0
+    answering_s = 0.0
+    with AtomicFile(run_dir / "samples.jsonl") as out:
+        for chunk in whole if whole is not None else chunks():
+            done = answer_chunk(task, chunk, backend, cache, options.seed, progress)
+            requests, from_cache = requests + done.requests, from_cache + done.cached
+            answering_s += done.seconds
+            out.write(sample_lines(done.samples))
+            samples.extend(s.model_copy(update={"messages": [], "output": None}) for s in done.samples)
+        out.commit()
+    model_load_s = getattr(backend, "load_seconds", 0.0) - load_before
+    metrics, breakdowns, states = task_metrics(task, samples, options)
+    result = RunResult(
+        run_id=run_dir.name,
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        task=TaskRecord(name=task.spec.name, version=task.spec.version, file=str(task.file),
+                        config_hash=task.config_hash, config=task.spec.model_dump(mode="json")),
+        model=backend.info,
+        settings=Settings(seed=options.seed, batch_size=options.batch_size, limit=task.spec.limit,
+                          bootstrap_resamples=options.bootstrap_resamples, ci_level=options.ci_level,
+                          min_group_size=options.min_group_size),
+        environment=environment.capture(),
+        counts=Counts(items=planned.items, samples=len(samples), requests_unique=requests,
+                      requests_cached=from_cache, invalid=sum(s.invalid for s in samples),
+                      truncated=sum(s.prompt_truncated > 0 for s in samples)),
+        metrics=metrics,
+        groups=breakdowns,
+        states=states,
+        timing=Timing(total_s=round(time.perf_counter() - started, 3),
+                      model_load_s=round(model_load_s, 3), inference_s=round(answering_s - model_load_s, 3),
+                      model_s=round(getattr(backend, "model_seconds", 0.0) - model_s_before, 3)),
+    )
+    # results.json last: its presence marks a complete run.
+    atomic_write_text(run_dir / "results.json", result.model_dump_json(indent=2) + "\n")
+    return result
+
+
+Metrics = tuple[list[Metric], list[GroupBreakdown], list[BehaviourState]]
+
+
+def task_metrics(task: Task, samples: list[Sample], options: RunOptions) -> Metrics:
+    """Every metric the task asks for, with its group breakdowns (and persuasion states)."""
     # Headline metrics on the unpressured prompts (`neutral` with persuasion arms, else `original`).
     reference = "neutral" if task.spec.persuasion else "original"
     base = [s for s in samples if s.variant == reference]
@@ -163,7 +276,7 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
     if task.spec.type == "multiple_choice":  # per gold class (SubpopBench worst-class, balanced; MacroStd)
         add(subgroup_metrics([s.correct for s in base], [s.item_id for s in base], gold_classes(base), groups(base),
                              class_key="gold_label", **boot))
-    states = []
+    states: list[BehaviourState] = []
     settings = PersuasionSettings(seed=options.seed, resamples=options.bootstrap_resamples, level=options.ci_level,
                                   min_group_size=options.min_group_size)
     if task.spec.persuasion or task.spec.perturbations:
@@ -183,25 +296,4 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
     if task.spec.type == "rag":
         add(nomiracl_metrics([s.predicted or "invalid" for s in samples], [s.target == "answer" for s in samples],
                              items_of, groups(samples), **boot))
-
-    result = RunResult(
-        run_id=run_dir.name,
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        task=TaskRecord(name=task.spec.name, version=task.spec.version, file=str(task.file),
-                        config_hash=task.config_hash, config=task.spec.model_dump(mode="json")),
-        model=backend.info,
-        settings=Settings(seed=options.seed, batch_size=options.batch_size, limit=task.spec.limit,
-                          bootstrap_resamples=options.bootstrap_resamples, ci_level=options.ci_level,
-                          min_group_size=options.min_group_size),
-        environment=environment.capture(),
-        counts=Counts(items=len(items), samples=len(samples), requests_unique=len(first.unique) + len(second),
-                      requests_cached=from_cache, invalid=sum(s.invalid for s in samples)),
-        metrics=metrics,
-        groups=breakdowns,
-        states=states,
-        timing=Timing(total_s=round(time.perf_counter() - started, 3),
-                      model_load_s=round(model_load_s, 3), inference_s=round(inference_s, 3),
-                      model_s=round(getattr(backend, "model_seconds", 0.0) - model_s_before, 3)),
-    )
-    write_run(run_dir, result, samples)
-    return result
+    return metrics, breakdowns, states

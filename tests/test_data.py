@@ -120,14 +120,19 @@ def test_get_field_finds_keys_that_hold_dots():
     assert get_field(row, "results.nope") is MISSING and get_field(row, "results.a.b.c") is MISSING
 
 
-def test_subsets_add_a_subset_column(tmp_path):
+def subsets_task(tmp_path, dataset_extra=""):
     for name in ("yes", "no"):
         (tmp_path / f"{name}.jsonl").write_text(json.dumps({"id": name, "q": "Where?", "p": ["x"]}) + "\n")
     (tmp_path / "t.yaml").write_text(
         "name: s\ntype: rag\ndataset:\n  subsets:\n    relevant: yes.jsonl\n    non_relevant: no.jsonl\n"
-        "fields:\n  id: id\n  question: q\nrag:\n  passages: p\n  relevant: subset\n  relevant_values: [relevant]\n"
-        f"prompt:\n  template: {ROOT / 'prompts' / 'rag' / 'vanilla.j2'}\nanswer: generate\ngroups: [subset]\n")
-    items = load_items(load_task(tmp_path / "t.yaml"))
+        f"{dataset_extra}fields:\n  id: id\n  question: q\nrag:\n  passages: p\n  relevant: subset\n"
+        f"  relevant_values: [relevant]\nprompt:\n  template: {ROOT / 'prompts' / 'rag' / 'vanilla.j2'}\n"
+        "answer: generate\ngroups: [subset]\n")
+    return load_task(tmp_path / "t.yaml")
+
+
+def test_subsets_add_a_subset_column(tmp_path):
+    items = load_items(subsets_task(tmp_path))
     assert [(i.id, i.groups["subset"], i.target_label) for i in items] == [
         ("yes", "relevant", "answer"), ("no", "non_relevant", "no_answer")]
     assert items[0].passages[0].number == 1 and items[0].passages[0].text == "x"
@@ -144,3 +149,66 @@ def test_group_intersections(make_task):
     with pytest.raises(HarnessError, match="column 'nope' is not in the dataset") as info:
         load_items(load_task(bad))
     assert info.value.field == "groups.0.1"
+
+
+def many_rows(n):
+    return [dict(ROWS[i % 3], id=f"q{i}") for i in range(n)]
+
+
+def stream_yaml(extra="streaming: true\n  chunk_items: 4", **overrides):
+    return task_yaml(dataset=f"dataset:\n  path: data.jsonl\n  {extra}", **overrides)
+
+
+def test_a_streamed_dataset_gives_the_same_items_in_chunks(make_task):
+    from harness.data import TaskData
+
+    whole = TaskData(load_task(make_task(many_rows(10), task_yaml(), name="whole.yaml")))
+    streamed = TaskData(load_task(make_task(many_rows(10), stream_yaml(), name="streamed.yaml")))
+    assert not whole.streamed and streamed.streamed and whole.count == streamed.count == 10
+    assert [len(c) for c in whole.chunks()] == [10]
+    assert [len(c) for c in streamed.chunks()] == [4, 4, 2]
+    assert [i for c in streamed.chunks() for i in c] == [i for c in whole.chunks() for i in c]
+    limited = TaskData(load_task(make_task(many_rows(10), stream_yaml() + "limit: 5\n", name="limited.yaml")))
+    assert [len(c) for c in limited.chunks()] == [4, 1]
+
+
+def test_large_local_files_are_streamed_by_default(make_task, monkeypatch):
+    import harness.data
+    from harness.data import TaskData
+
+    path = make_task(many_rows(6))
+    assert not TaskData(load_task(path)).streamed
+    monkeypatch.setattr(harness.data, "STREAM_ABOVE_BYTES", 100)  # the file holds more than 100 bytes
+    assert TaskData(load_task(path)).streamed
+    forced = make_task(many_rows(6), stream_yaml("streaming: false"), name="forced.yaml")
+    assert not TaskData(load_task(forced)).streamed
+
+
+def test_a_streamed_dataset_names_its_bad_rows_before_anything_runs(make_task):
+    rows = many_rows(12)
+    rows[6]["answer"] = "Z"
+    rows[10]["answer"] = "Q"
+    with pytest.raises(HarnessError, match=r"row 7: answer 'Z' is not one of the labels.*1 more bad rows: 11\)"):
+        load_items(load_task(make_task(rows, stream_yaml())))
+    rows = many_rows(12)
+    rows[9]["id"] = "q2"
+    with pytest.raises(HarnessError, match="row 10: duplicate item id 'q2' \\(first at row 3\\)"):
+        load_items(load_task(make_task(rows, stream_yaml())))
+    with pytest.raises(HarnessError, match="column 'nope' is not in the dataset") as info:
+        load_items(load_task(make_task(many_rows(5), stream_yaml(groups="groups: [nope]"))))
+    assert info.value.field == "groups.0"
+
+
+def test_a_malformed_line_met_while_streaming_is_one_error(make_task, tmp_path):
+    path = make_task(many_rows(3000), stream_yaml())
+    with (tmp_path / "data.jsonl").open("a") as fh:
+        fh.write('{"id": "broken", "question": \n')
+    with pytest.raises(HarnessError, match="cannot load dataset 'data.jsonl'") as info:
+        load_items(load_task(path))
+    assert info.value.field == "dataset.path"
+
+
+def test_streamed_subsets_add_a_subset_column(tmp_path):
+    items = load_items(subsets_task(tmp_path, "  streaming: true\n"))
+    assert [(i.id, i.groups["subset"], i.target_label) for i in items] == [
+        ("yes", "relevant", "answer"), ("no", "non_relevant", "no_answer")]

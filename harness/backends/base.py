@@ -46,10 +46,13 @@ class Request(BaseModel):
     generate: bool = True
     candidates: tuple[str, ...] = ()
     sampling: Sampling = Sampling()
+    truncate: Literal["none", "left"] = "none"  # see PromptSpec.truncate
 
     @property
     def key(self) -> str:
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+        # `truncate` joins the key only when set, so the keys (and caches) of every other request stay as they were.
+        exclude = {"truncate"} if self.truncate == "none" else None
+        return hashlib.sha256(self.model_dump_json(exclude=exclude).encode()).hexdigest()
 
 
 class Response(BaseModel):
@@ -61,6 +64,7 @@ class Response(BaseModel):
     candidates_floored: tuple[str, ...] = Field(
         (), description="candidates outside the backend's top-k log-probs: their value is a floor, not exact")
     prompt_tokens: int = 0
+    prompt_truncated: int = Field(0, description="tokens dropped from the prompt's start to fit the context")
     output_tokens: int = 0
     finish_reason: str | None = None
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from harness.backends.base import OnDone, Request, Response, Sampling
 from harness.backends.models import ResolvedModel, describe
-from harness.backends.prompting import candidate_token_ids, check_context, encode_prompt, logsumexp
+from harness.backends.prompting import candidate_token_ids, encode_fitted, logsumexp
 from harness.errors import HarnessError
 
 DTYPES = ("bfloat16", "float16", "float32")
@@ -54,10 +54,9 @@ class HFBackend:
         self.model_seconds = 0.0
 
     def run(self, requests: Sequence[Request], on_done: OnDone | None = None) -> list[Response]:
-        prompts = [encode_prompt(self.tokenizer, r) for r in requests]
         context = getattr(self.model.config, "max_position_embeddings", None)
-        for prompt, request in zip(prompts, requests):
-            check_context(prompt, request, context)
+        fitted = [encode_fitted(self.tokenizer, r, context) for r in requests]
+        prompts, dropped = [ids for ids, _ in fitted], [n for _, n in fitted]
         # Batch requests that share generation settings, longest first (memory errors show early).
         order = sorted(range(len(requests)),
                        key=lambda i: (requests[i].generate, requests[i].sampling.model_dump_json(), -len(prompts[i])))
@@ -65,14 +64,14 @@ class HFBackend:
         batch: list[int] = []
         for i in order:
             if batch and (len(batch) == self.batch_size or not _same_kind(requests[batch[0]], requests[i])):
-                self._run_batch(batch, requests, prompts, results, on_done)
+                self._run_batch(batch, requests, prompts, dropped, results, on_done)
                 batch = []
             batch.append(i)
         if batch:
-            self._run_batch(batch, requests, prompts, results, on_done)
+            self._run_batch(batch, requests, prompts, dropped, results, on_done)
         return [r for r in results if r is not None]
 
-    def _run_batch(self, batch, requests, prompts, results, on_done) -> None:  # type: ignore[no-untyped-def]
+    def _run_batch(self, batch, requests, prompts, dropped, results, on_done) -> None:  # type: ignore[no-untyped-def]
         torch = self.torch
         width = max(len(prompts[i]) for i in batch)
         ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
@@ -105,7 +104,8 @@ class HFBackend:
                 cand = {c: logsumexp([float(step0[row, t]) for t in candidate_token_ids(self.tokenizer, c)])
                         for c in req.candidates}
             results[i] = Response(text=texts[row], candidate_logprobs=cand, prompt_tokens=len(prompts[i]),
-                                  output_tokens=n_out[row], finish_reason=finish[row])
+                                  prompt_truncated=dropped[i], output_tokens=n_out[row],
+                                  finish_reason=finish[row])
         if on_done:
             on_done([(i, results[i]) for i in batch])
 

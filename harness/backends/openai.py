@@ -57,6 +57,9 @@ class OpenAIBackend:
         self.model_seconds = 0.0
 
     def run(self, requests: Sequence[Request], on_done: OnDone | None = None) -> list[Response]:
+        if any(r.truncate != "none" for r in requests):
+            raise HarnessError("prompt.truncate: left needs the model's tokenizer; the openai backend sends text "
+                               "(use the hf or vllm backend, or shorten the prompts)")
         return asyncio.run(self._run_all(list(requests), on_done))
 
     async def _run_all(self, requests: list[Request], on_done: OnDone | None) -> list[Response]:

@@ -65,13 +65,25 @@ def logsumexp(values: Sequence[float]) -> float:
     return top + math.log(sum(math.exp(v - top) for v in values))
 
 
-def check_context(prompt_ids: Sequence[int], request, context: int | None) -> None:  # type: ignore[no-untyped-def]
-    """Refuse a prompt that does not fit the model's context (with the tokens it may generate):
-    the harness never truncates a prompt silently."""
-    need = len(prompt_ids) + (request.sampling.max_tokens if request.generate else 1)
-    if context is not None and need > context:
-        preview = " ".join(request.messages[-1].content.split())[:60]
-        raise HarnessError(f"a prompt of {len(prompt_ids)} tokens"
-                           + (f" plus {request.sampling.max_tokens} to generate" if request.generate else "")
-                           + f" does not fit the model's context of {context} tokens ('{preview}…'); "
-                             "shorten the template or the data, or lower generation.max_tokens")
+def fit_context(prompt_ids: list[int], request, context: int | None) -> list[int]:  # type: ignore[no-untyped-def]
+    """The prompt's token ids if they fit the model's context with the tokens it may generate.
+    If not, a clear error, unless the task asks for `truncate: left`: then the first tokens are
+    dropped (the caller records how many). The harness never truncates a prompt silently."""
+    new = request.sampling.max_tokens if request.generate else 1
+    if context is None or len(prompt_ids) + new <= context:
+        return prompt_ids
+    if request.truncate == "left" and context > new:
+        return prompt_ids[len(prompt_ids) + new - context:]
+    preview = " ".join(request.messages[-1].content.split())[:60]
+    raise HarnessError(f"a prompt of {len(prompt_ids)} tokens"
+                       + (f" plus {request.sampling.max_tokens} to generate" if request.generate else "")
+                       + f" does not fit the model's context of {context} tokens ('{preview}…'); "
+                         "shorten the template or the data, lower generation.max_tokens, "
+                         "or set prompt.truncate: left")
+
+
+def encode_fitted(tokenizer, request, context: int | None) -> tuple[list[int], int]:  # type: ignore[no-untyped-def]
+    """(token ids that fit the context, number of tokens dropped from the start)."""
+    ids = encode_prompt(tokenizer, request)
+    fitted = fit_context(ids, request, context)
+    return fitted, len(ids) - len(fitted)

@@ -20,7 +20,8 @@ class BackendOptions(BaseModel):
     dtype: str = "bfloat16"
     device: str = "auto"
     batch_size: int = 16
-    tensor_parallel_size: int = 1
+    tensor_parallel_size: int = 1  # vllm
+    data_parallel_size: int = 1  # vllm: engines in Ray actors
     base_url: str | None = None  # openai
     api_key_env: str = "OPENAI_API_KEY"  # openai: the NAME of the variable, never the key
     concurrency: int = 8  # openai
@@ -126,5 +127,6 @@ def make_backend(name: str, model: ResolvedModel, options: BackendOptions) -> Ba
     if name == "vllm":
         from harness.backends.vllm import VLLMBackend
 
-        return VLLMBackend(model, dtype=options.dtype, tensor_parallel_size=options.tensor_parallel_size)
+        return VLLMBackend(model, dtype=options.dtype, tensor_parallel_size=options.tensor_parallel_size,
+                           data_parallel_size=options.data_parallel_size)
     raise HarnessError(f"unknown backend '{name}' (choose hf, vllm or openai)")

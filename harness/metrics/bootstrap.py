@@ -11,6 +11,7 @@ import numpy as np
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_LEVEL = 0.95
+BLOCK_DRAWS = 1 << 22  # resampled indices held at once (32 MiB)
 
 
 def cluster_sums(values: np.ndarray, clusters: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -26,10 +27,18 @@ def cluster_sums(values: np.ndarray, clusters: np.ndarray | None) -> tuple[np.nd
 
 def resample_means(values: np.ndarray, clusters: np.ndarray | None, rng: np.random.Generator,
                    resamples: int = DEFAULT_RESAMPLES) -> np.ndarray:
-    """`resamples` bootstrap replicates of the mean (ratio of resampled cluster sums to counts)."""
+    """`resamples` bootstrap replicates of the mean (ratio of resampled cluster sums to counts).
+
+    Drawn a block of replicates at a time, so memory stays near `BLOCK_DRAWS` indices however
+    many clusters there are; the generator gives the same indices as one (resamples × n) draw."""
     sums, counts = cluster_sums(values, clusters)
-    idx = rng.integers(0, len(sums), size=(resamples, len(sums)))
-    return sums[idx].sum(axis=1) / counts[idx].sum(axis=1)
+    n = len(sums)
+    block = max(1, BLOCK_DRAWS // max(n, 1))
+    reps = []
+    for start in range(0, resamples, block):
+        idx = rng.integers(0, n, size=(min(block, resamples - start), n))
+        reps.append(sums[idx].sum(axis=1) / counts[idx].sum(axis=1))
+    return np.concatenate(reps) if reps else np.empty(0)
 
 
 def percentile_interval(replicates: np.ndarray, level: float = DEFAULT_LEVEL) -> tuple[float, float]:

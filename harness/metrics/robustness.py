@@ -108,7 +108,7 @@ class _Boot:
 
     def __init__(self, n: int, cfg: Settings) -> None:
         rng = np.random.default_rng([cfg.seed, zlib.crc32(b"robustness")])
-        self.idx = rng.integers(0, n, size=(cfg.resamples, n))
+        self.idx = rng.integers(0, n, size=(cfg.resamples, n), dtype=np.int32)  # the same draws as int64
         self.cfg = cfg
 
     def ci(self, reps: np.ndarray) -> tuple[float | None, float | None]:

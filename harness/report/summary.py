@@ -7,11 +7,15 @@ perturbation (perturbations), hallucination and error rates beside the official 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
 from harness.report.build import headline_arm, overall
 from harness.results import Metric, RunResult
+
+if TYPE_CHECKING:
+    from harness.runner import Estimate
 
 
 def fmt(m: Metric | None) -> str:
@@ -55,3 +59,16 @@ def summary_table(results: list[tuple[Path, RunResult]]) -> Table:
                       *((fmt(overall(r, "flip_rate")), _worst_perturbation(r)) if robustness else ()),
                       *((_with_official(r, "hallucination_rate"), _with_official(r, "error_rate")) if rag else ()))
     return table
+
+
+def estimate_line(name: str, e: Estimate) -> str:
+    """The line a run prints before it starts: what it will ask, and how much the cache answers."""
+    more = f" + {e.second_turns} second turns" if e.second_turns else ""
+    line = f"{name}: {e.items} items, {e.samples} samples, {e.requests} distinct requests{more}"
+    if e.cached == e.requests:
+        return line + " (all in the cache)"
+    if e.cached:
+        line += f" ({e.cached} in the cache)"
+    if e.prompt_tokens is not None:
+        line += f", {e.prompt_tokens:,} prompt tokens" + (" to compute" if e.cached else "")
+    return line

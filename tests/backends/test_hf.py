@@ -29,3 +29,53 @@ def test_prefix_sharing_gives_the_same_log_probs(embedded_backend):
         assert max(a.candidate_logprobs, key=a.candidate_logprobs.get) == \
             max(b.candidate_logprobs, key=b.candidate_logprobs.get)
         assert a.prompt_tokens == b.prompt_tokens
+
+
+def test_fit_context_refuses_or_truncates_from_the_left():
+    from harness.backends.base import Message, Request
+    from harness.backends.prompting import fit_context
+    from harness.errors import HarnessError
+
+    ask = Request(messages=(Message(role="user", content="why " * 50),), generate=False, candidates=("A",))
+    assert fit_context(list(range(10)), ask, 11) == list(range(10))  # 10 prompt tokens + 1 to score
+    with pytest.raises(HarnessError, match="does not fit the model's context of 10 tokens.*prompt.truncate: left"):
+        fit_context(list(range(10)), ask, 10)
+    left = ask.model_copy(update={"truncate": "left"})
+    assert fit_context(list(range(10)), left, 8) == [3, 4, 5, 6, 7, 8, 9]  # the end of the prompt is kept
+    generate = left.model_copy(update={"generate": True})  # room for max_tokens (32) to generate
+    assert fit_context(list(range(100)), generate, 40) == list(range(92, 100))
+    with pytest.raises(HarnessError, match="plus 32 to generate"):
+        fit_context(list(range(100)), generate, 32)  # nothing of the prompt would be left
+
+
+def test_truncation_joins_the_request_key_only_when_asked():
+    import hashlib
+    import json
+
+    from harness.backends.base import Message, Request
+
+    plain = Request(messages=(Message(role="user", content="Q?"),), generate=False, candidates=("A", "B"))
+    fields = {k: v for k, v in json.loads(plain.model_dump_json()).items() if k != "truncate"}
+    old = hashlib.sha256(json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+    assert plain.key == old  # caches written before `truncate` existed stay valid
+    assert plain.model_copy(update={"truncate": "left"}).key != plain.key
+
+
+@pytest.mark.integration
+def test_a_truncated_run_records_what_it_dropped(tmp_path, make_task):
+    from harness.runner import RunOptions, run_task
+    from tests.conftest import ROWS, task_yaml
+
+    rows = [dict(ROWS[0], question="Why? " * 400 + "Capital of France?")] + ROWS[1:]
+    path = make_task(rows, task_yaml(prompt=f"prompt:\n  template: {ROOT / 'prompts/mc/question.j2'}\n"
+                                            "  truncate: left"))
+    backend = HFBackend(resolve_model(None), dtype="float32", batch_size=4)
+    backend.model.config.max_position_embeddings = 256  # a small context, so the long row needs cutting
+    result = run_task(load_task(path), backend, RunOptions(bootstrap_resamples=50), tmp_path / "run")
+    import json
+
+    samples = [json.loads(x) for x in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()]
+    assert result.counts.truncated == 1
+    assert samples[0]["prompt_truncated"] > 300 and samples[0]["prompt_tokens"] == 255  # 255 + 1 scored = 256
+    assert [s["prompt_truncated"] for s in samples[1:]] == [0, 0]
+    assert samples[0]["predicted"] in "ABCD"

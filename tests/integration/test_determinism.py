@@ -36,3 +36,17 @@ def test_batch_size_changes_no_answer(embedded_backend, tmp_path):
     for x, y in zip(rows(tmp_path / "one"), rows(tmp_path / "four")):
         assert (x["item_id"], x["predicted"], x["correct"]) == (y["item_id"], y["predicted"], y["correct"])
         assert x["label_logprobs"] == pytest.approx(y["label_logprobs"], abs=1e-4)
+
+
+def test_a_streamed_run_writes_the_same_bytes_as_a_whole_one(tmp_path):
+    """Chunks of 2 items (each chunk's two waves sent on their own) against one chunk of all 5."""
+    task = load_task(ROOT / "tasks" / "sycophancy.yaml")  # dialogues: a second wave per chunk
+    dataset = task.spec.dataset.model_copy(update={"streaming": True, "chunk_items": 2})
+    streamed = task.model_copy(update={"spec": task.spec.model_copy(update={"dataset": dataset})})
+    one = HFBackend(resolve_model(None), dtype="float32", batch_size=1)  # the same batches either way
+    options = OPTIONS.model_copy(update={"limit": 5})
+    a = run_task(task, one, options, tmp_path / "whole")
+    b = run_task(streamed, one, options, tmp_path / "streamed")
+    assert (tmp_path / "whole" / "samples.jsonl").read_bytes() == (tmp_path / "streamed" / "samples.jsonl").read_bytes()
+    assert a.metrics == b.metrics and a.groups == b.groups and a.states == b.states
+    assert a.counts == b.counts

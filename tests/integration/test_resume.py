@@ -45,7 +45,9 @@ def test_killed_run_resumes_without_resending(tmp_path):
     assert 0 < done_before < 48, "the kill should land mid-inference"
     assert not list((tmp_path / "runs").glob("*/results.json")), "a killed run must not look complete"
 
-    subprocess.run(harness_run(tmp_path, cache, tmp_path / "runs"), cwd=ROOT, check=True, capture_output=True)
+    again = subprocess.run(harness_run(tmp_path, cache, tmp_path / "runs"), cwd=ROOT, check=True,
+                           capture_output=True, text=True)
+    assert f"48 distinct requests ({done_before} in the cache), " in again.stdout.splitlines()[0]
     (result_file,) = (tmp_path / "runs").glob("*/results.json")
     result = json.loads(result_file.read_text())
     assert result["counts"]["requests_cached"] == done_before

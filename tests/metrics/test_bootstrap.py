@@ -37,3 +37,20 @@ def test_clustering_widens_interval_for_correlated_samples():
 def test_replicates_shape():
     reps = resample_means(np.arange(5.0), None, np.random.default_rng(0), resamples=50)
     assert reps.shape == (50,)
+
+
+@pytest.mark.parametrize("n", [7, 1301])
+def test_replicates_drawn_in_blocks_equal_one_draw(monkeypatch, n):
+    """Memory stays bounded for large runs, and the intervals do not move."""
+    import harness.metrics.bootstrap as bootstrap
+
+    values = np.random.default_rng(0).random(n)
+    clusters = np.arange(n) // 3
+    sums, counts = bootstrap.cluster_sums(values, clusters)
+    idx = np.random.default_rng(9).integers(0, len(sums), size=(250, len(sums)))
+    expected = sums[idx].sum(axis=1) / counts[idx].sum(axis=1)
+    monkeypatch.setattr(bootstrap, "BLOCK_DRAWS", 5 * len(sums) + 1)  # blocks of 5 replicates
+    got = bootstrap.resample_means(values, clusters, np.random.default_rng(9), 250)
+    assert np.array_equal(got, expected)
+    assert np.array_equal(np.random.default_rng(9).integers(0, n, size=(4, n), dtype=np.int32),
+                          np.random.default_rng(9).integers(0, n, size=(4, n)))  # robustness keeps int32 indices
