@@ -210,9 +210,11 @@ def main() -> None:
                     acc_lm = next((line for line in out_v.splitlines() if "|acc" in line), "").strip()
                     print(f"   lm_eval     : {theirs_v:.2f} s  {acc_lm}")
                     print(f"   harness is {theirs_v / ours_v:.2f}x faster")
-                except Failed as exc:  # the reason is the last line lm-eval printed
-                    last = [x for x in str(exc).splitlines() if x.strip()][-1]
-                    print(f"   lm_eval --model vllm failed: {last}")
+                except Failed as exc:  # the reason is the last line lm-eval printed (GNU time's line aside)
+                    last = [x for x in str(exc).splitlines() if x.strip() and not x.startswith("MAXRSS")]
+                    log = Path(tempfile.gettempdir()) / "bench_lm_eval_vllm.log"
+                    log.write_text(str(exc))
+                    print(f"   lm_eval --model vllm failed: {last[-1] if last else '?'} (whole output: {log})")
     print("\nratios: overhead {:+.1f}%, cache {:.0f}x in process, {:.1f}x per command".format(
         100 * (r["harness_s"] / r["bare_s"] - 1), r["cache_cold_s"] / r["cache_warm_s"], first / second))
 
