@@ -35,30 +35,34 @@ class DryRun(BaseModel):
 def dry_run(task: Task, tokenizer, *, examples: int = 2, seed: int = 1234,  # type: ignore[no-untyped-def]
             limit: int | None = None) -> DryRun:
     from harness.backends.prompting import encode_prompt, render_plain, render_prompt
-    from harness.data import load_items
+    from harness.data import TaskData
 
     task = task.with_limit(limit)
-    items = load_items(task)
-    variants = make_variants(task, items)
-    planned = plan(task, variants, seed)
 
     def text(request) -> str:  # type: ignore[no-untyped-def]
         if tokenizer is None:
             return render_plain(request.messages)
         return render_prompt(tokenizer, request.messages, request.chat_template)
 
+    data = TaskData(task)
     previews: dict[str, VariantPreview] = {}
-    for variant, request in zip(variants, planned.requests):
-        p = previews.setdefault(variant.name, VariantPreview(name=variant.name, samples=0, examples=[]))
-        p.samples += 1
-        if len(p.examples) < examples:
-            p.examples.append(text(request))
-    tokens = None
-    if tokenizer is not None:
-        tokens = sum(len(encode_prompt(tokenizer, r)) for r in planned.unique)
-    return DryRun(task=task.spec.name, items=len(items), samples=len(variants),
-                  requests_unique=len(planned.unique), second_turns=sum(v.turns == 2 for v in variants),
-                  prompt_tokens=tokens, prompt_chars=sum(len(text(r)) for r in planned.unique),
+    samples = unique = second = chars = tokens = 0
+    for items in data.chunks():  # one chunk unless the dataset is streamed (then planned as a run plans it)
+        variants = make_variants(task, items)
+        planned = plan(task, variants, seed)
+        for variant, request in zip(variants, planned.requests):
+            p = previews.setdefault(variant.name, VariantPreview(name=variant.name, samples=0, examples=[]))
+            p.samples += 1
+            if len(p.examples) < examples:
+                p.examples.append(text(request))
+        samples += len(variants)
+        unique += len(planned.unique)
+        second += sum(v.turns == 2 for v in variants)
+        chars += sum(len(text(r)) for r in planned.unique)
+        if tokenizer is not None:
+            tokens += sum(len(encode_prompt(tokenizer, r)) for r in planned.unique)
+    return DryRun(task=task.spec.name, items=data.count, samples=samples, requests_unique=unique,
+                  second_turns=second, prompt_tokens=tokens if tokenizer is not None else None, prompt_chars=chars,
                   variants=list(previews.values()))
 
 
