@@ -163,42 +163,40 @@ class Rows:
         path = where[-1] if where[-2] == "subsets" else self.task.spec.dataset.path
         return self.task.error(f"cannot load dataset '{path}': {reason}", *where)
 
+    def _check_names(self, subset: str | None, where: tuple[str, ...], names: set[str]) -> set[str]:
+        """The columns a part's rows will have (with `subset`), checked against the task's fields."""
+        if subset is not None:
+            if "subset" in names:
+                raise self.task.error("the rows already have a `subset` column; `subsets` would overwrite it", *where)
+            names = names | {"subset"}
+        _check_columns(self.task, names)
+        return names
+
     def _check_arrow(self) -> None:
         columns = None
         for subset, where, part in self.parts:
-            names = set(part.column_names)
-            if subset is not None:
-                if "subset" in names:
-                    raise self.task.error("the rows already have a `subset` column; `subsets` would overwrite it",
-                                          *where)
-                names.add("subset")
+            names = self._check_names(subset, where, set(part.column_names))
             if columns is not None and names != columns:
                 raise self.task.error(f"the subsets have different columns ({sorted(columns ^ names)})",
                                       "dataset", "subsets")
             columns = names
-            _check_columns(self.task, names)
         if sum(len(part) for *_, part in self.parts) == 0:
             raise self.task.error("the dataset has no rows", "dataset", "path")
 
-    def _part_rows(self, subset: str | None, where: tuple[str, ...], part: Any) -> Iterator[dict[str, Any]]:
-        if self.streamed:
-            first = True
-            rows = iter(part)
-            while True:
-                try:
-                    row = next(rows)
-                except StopIteration:
-                    return
-                except Exception as exc:  # a malformed line met while streaming
-                    raise self._load_error(exc, where) from None
-                if first:
-                    if subset is not None and "subset" in row:
-                        raise self.task.error("the rows already have a `subset` column; `subsets` would "
-                                              "overwrite it", *where)
-                    _check_columns(self.task, set(row) | ({"subset"} if subset is not None else set()))
-                    first = False
-                yield row if subset is None else {**row, "subset": subset}
-            return
+    def _streamed_rows(self, subset: str | None, where: tuple[str, ...], part: Any) -> Iterator[dict[str, Any]]:
+        rows = iter(part)
+        for n in itertools.count():
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except Exception as exc:  # a malformed line met while streaming
+                raise self._load_error(exc, where) from None
+            if n == 0:  # a stream's columns are known once its first row is read
+                self._check_names(subset, where, set(row))
+            yield row if subset is None else {**row, "subset": subset}
+
+    def _arrow_rows(self, subset: str | None, where: tuple[str, ...], part: Any) -> Iterator[dict[str, Any]]:
         for batch in part.iter(batch_size=ROW_BATCH):
             names = list(batch)
             for values in zip(*batch.values()):
@@ -207,17 +205,14 @@ class Rows:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         limit = self.task.spec.limit
-        rows = itertools.chain.from_iterable(self._part_rows(*p) for p in self.parts)
+        read = self._streamed_rows if self.streamed else self._arrow_rows
+        rows = itertools.chain.from_iterable(read(*p) for p in self.parts)
         empty = True
         for row in itertools.islice(rows, limit):
             empty = False
             yield row
         if empty:
             raise self.task.error("the dataset has no rows", "dataset", "path")
-
-
-def load_rows(task: Task) -> list[dict[str, Any]]:
-    return list(Rows(task))
 
 
 def _columns(task: Task) -> list[tuple[str, tuple[str | int, ...]]]:
