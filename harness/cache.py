@@ -47,23 +47,19 @@ class RequestCache:
         except sqlite3.Error as exc:
             raise HarnessError(f"cannot open the request cache ({exc})", file=path) from None
 
-    def get_many(self, keys: Sequence[str]) -> dict[str, Response]:
-        found: dict[str, Response] = {}
-        for start in range(0, len(keys), 500):
+    def _select(self, columns: str, keys: Sequence[str]) -> Iterable[tuple]:  # type: ignore[type-arg]
+        for start in range(0, len(keys), 500):  # SQLite's limit on bound parameters, with room to spare
             chunk = list(keys[start:start + 500])
             marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(f"SELECT key, response FROM responses WHERE key IN ({marks})", chunk)
-            found.update((k, Response.model_validate_json(v)) for k, v in rows)
-        return found
+            yield from self._db.execute(f"SELECT {columns} FROM responses WHERE key IN ({marks})", chunk)
 
-    def cached_keys(self, keys: Sequence[str]) -> set[str]:
-        """Which of `keys` hold a response (without reading the responses)."""
-        found: set[str] = set()
-        for start in range(0, len(keys), 500):
-            chunk = list(keys[start:start + 500])
-            marks = ",".join("?" * len(chunk))
-            found.update(k for (k,) in self._db.execute(f"SELECT key FROM responses WHERE key IN ({marks})", chunk))
-        return found
+    def get_many(self, keys: Sequence[str]) -> dict[str, Response]:
+        return {k: Response.model_validate_json(v) for k, v in self._select("key, response", keys)}
+
+    def answered(self, info: ModelInfo, requests: Sequence[Request]) -> set[str]:
+        """Keys of the `requests` this model's cached responses answer (the responses are not read)."""
+        keys = {cache_key(info, r): r.key for r in requests}
+        return {keys[k] for (k,) in self._select("key", list(keys))}
 
     def put_many(self, model: str, entries: Iterable[tuple[str, Response]]) -> None:
         now = time.time()

@@ -6,6 +6,7 @@ one line per sample. The report reads only these files.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -209,11 +210,8 @@ class AtomicFile:
     def discard(self) -> None:
         if self.fh is None:
             return
-        if not self.fh.closed:
-            try:
-                self.fh.close()
-            except OSError:
-                pass  # a full disk fails the close too; the file is removed either way
+        with contextlib.suppress(OSError):  # a full disk fails the close too; the file is removed either way
+            self.fh.close()
         self.tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> AtomicFile:

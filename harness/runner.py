@@ -6,7 +6,7 @@ This module is the pipeline read top to bottom; every stage lives in its own mod
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import NamedTuple
@@ -192,19 +192,15 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
     data = TaskData(task)  # every row checked here, before anything is asked of the model
     faults.reached("dataset_loaded")
 
-    def chunks() -> Iterator[Chunk]:
-        return (prepare(task, items, options.seed) for items in data.chunks())
-
     # A dataset loaded whole is one chunk, planned once; a streamed one is planned again as it runs.
-    whole = None if data.streamed else list(chunks())
+    whole = None if data.streamed else [prepare(task, items, options.seed) for items in data.chunks()]
+
+    def chunks() -> Iterable[Chunk]:
+        return whole if whole is not None else (prepare(task, items, options.seed) for items in data.chunks())
+
     count = getattr(backend, "count_tokens", None) if on_plan else None
-
-    def cached(requests: list[Request]) -> set[str]:
-        assert cache is not None
-        keys = {cache_key(backend.info, r): r.key for r in requests}
-        return {keys[k] for k in cache.cached_keys(list(keys))}
-
-    planned = estimate(whole if whole is not None else chunks(), count, cached if cache and on_plan else None)
+    in_cache = (lambda requests: cache.answered(backend.info, requests)) if cache and on_plan else None
+    planned = estimate(chunks(), count, in_cache)
     if on_plan:
         on_plan(planned)
 
@@ -216,7 +212,7 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
     requests = from_cache = 0
     answering_s = 0.0
     with AtomicFile(run_dir / "samples.jsonl") as out:
-        for chunk in whole if whole is not None else chunks():
+        for chunk in chunks():
             done = answer_chunk(task, chunk, backend, cache, options.seed, progress)
             requests, from_cache = requests + done.requests, from_cache + done.cached
             answering_s += done.seconds

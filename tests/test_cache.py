@@ -77,3 +77,11 @@ def test_info_and_clear(tmp_path):
     assert cache.info()["responses"] == 3
     assert cache.clear() == 3
     assert cache.info()["responses"] == 0
+
+
+def test_answered_names_the_cached_requests_of_this_model(tmp_path):
+    cache = RequestCache(tmp_path / "c.sqlite")
+    asked = [req(f"q{i}") for i in range(1203)]  # more than one SQL batch of 500
+    answer(asked[:700], CountingBackend(), cache)
+    assert cache.answered(INFO, asked) == {r.key for r in asked[:700]}
+    assert cache.answered(INFO.model_copy(update={"dtype": "bfloat16"}), asked) == set()

@@ -173,12 +173,12 @@ def test_a_streamed_dataset_gives_the_same_items_in_chunks(make_task):
 
 
 def test_large_local_files_are_streamed_by_default(make_task, monkeypatch):
-    import harness.data
+    import harness.rows
     from harness.data import TaskData
 
     path = make_task(many_rows(6))
     assert not TaskData(load_task(path)).streamed
-    monkeypatch.setattr(harness.data, "STREAM_ABOVE_BYTES", 100)  # the file holds more than 100 bytes
+    monkeypatch.setattr(harness.rows, "STREAM_ABOVE_BYTES", 100)  # the file holds more than 100 bytes
     assert TaskData(load_task(path)).streamed
     forced = make_task(many_rows(6), stream_yaml("streaming: false"), name="forced.yaml")
     assert not TaskData(load_task(forced)).streamed
