@@ -15,6 +15,7 @@ other CPU defaults. Harness and vLLM must be installed on every node of a multi-
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
@@ -153,10 +154,8 @@ class RayEngines:
         """Stop every engine and actor; shut Ray down if this backend started it."""
         ray, actors, self.actors = self.ray, self.actors, []
         if actors:
-            try:
+            with contextlib.suppress(Exception):  # a dead or failed actor is killed below all the same
                 ray.get([a.shutdown.remote() for a in actors], timeout=60)
-            except Exception:  # a dead or failed actor is killed below all the same
-                pass
             for a in actors:
                 ray.kill(a)
         if self.started and ray.is_initialized():
