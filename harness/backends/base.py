@@ -13,12 +13,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class Message(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    role: Literal["system", "user", "assistant"]
-    content: str
+from harness.core.records import Message, ModelInfo
 
 
 class Sampling(BaseModel):
@@ -67,20 +62,6 @@ class Response(BaseModel):
     prompt_truncated: int = Field(0, description="tokens dropped from the prompt's start to fit the context")
     output_tokens: int = 0
     finish_reason: str | None = None
-
-
-class ModelInfo(BaseModel):
-    """What was evaluated, precisely enough to reproduce it."""
-
-    name: str
-    path: str
-    source: Literal["embedded", "local", "hub", "api", "replay"]
-    backend: str
-    dtype: str
-    device: str
-    revision: str | None = None
-    weights_sha256: str | None = None
-    chat_template_sha256: str | None = None
 
 
 OnDone = Callable[[list[tuple[int, Response]]], None]

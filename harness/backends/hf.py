@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from harness.backends.base import OnDone, Request, Response, Sampling
 from harness.backends.models import ResolvedModel, describe
 from harness.backends.prompting import candidate_token_ids, encode_fitted, logsumexp
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 DTYPES = ("bfloat16", "float16", "float32")
 MIN_SHARED_PREFIX = 8  # tokens: below this, computing the prefix once saves less than it costs

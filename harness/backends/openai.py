@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from harness.backends.base import ModelInfo, OnDone, Request, Response
 from harness.backends.prompting import logsumexp, render_plain
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 FLOOR_MARGIN = 5.0
 

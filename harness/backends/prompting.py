@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 
 from harness.backends.base import Message
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 
 def uses_chat_template(tokenizer, mode: str) -> bool:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from harness.backends.base import Backend
 from harness.backends.models import ResolvedModel
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 BackendName = Literal["hf", "vllm", "openai"]
 

@@ -2,7 +2,7 @@
 
 Many users already hold a model's outputs (NoMIRACL ships eleven models' answers). The replay
 backend sends them through the same parsers, metrics and report as a live run. It knows only
-a table from a request's key to the recorded text; `harness/replay.py` builds that table from a
+a table from a request's key to the recorded text; `harness/pipeline/recorded.py` builds that table from a
 task (a dataset column, or a JSONL file of item ids and outputs). A request with no recorded
 output is an error that says so: nothing is skipped.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from harness.backends.base import ModelInfo, OnDone, Request, Response
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 
 class ReplayBackend:

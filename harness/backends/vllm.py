@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from harness.backends.base import OnDone, Request, Response
 from harness.backends.models import ResolvedModel, describe
 from harness.backends.prompting import candidate_token_ids, encode_fitted, logsumexp
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 FLOOR_MARGIN = 5.0
 

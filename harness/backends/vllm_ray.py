@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 # Forwarded to every actor: the backend's CPU defaults and vLLM's log level (a cluster's workers do
 # not inherit the driver's environment).

@@ -19,7 +19,7 @@ import zlib
 import numpy as np
 
 from harness.metrics.bootstrap import percentile_interval, resample_means
-from harness.results import Estimate, GroupBreakdown, GroupValue, Metric
+from harness.results.schema import Estimate, GroupBreakdown, GroupValue, Metric
 
 
 def _rng(seed: int, name: str) -> np.random.Generator:

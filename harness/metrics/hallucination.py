@@ -35,7 +35,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from harness.metrics.groups import estimate_mean, group_breakdown
-from harness.results import GroupBreakdown, Metric
+from harness.results.schema import GroupBreakdown, Metric
 
 NOMIRACL_LABELS = ("answer", "no_answer", "invalid")
 OPEN_CLASSES = ("correct", "incorrect", "not_attempted")

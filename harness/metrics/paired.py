@@ -36,7 +36,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from harness.metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, percentile_interval, resample_means
-from harness.results import Sample
+from harness.results.schema import Sample
 
 
 class PairedDifference(BaseModel):

@@ -25,7 +25,7 @@ import numpy as np
 
 from harness.metrics.groups import estimate_mean, group_breakdown
 from harness.metrics.paired import mcnemar
-from harness.results import BehaviourState, GroupBreakdown, Metric, Sample
+from harness.results.schema import BehaviourState, GroupBreakdown, Metric, Sample
 
 WRONG_ARMS = ("authority_wrong", "user_belief_wrong", "leading_question", "are_you_sure_wrong")
 MULTI_TURN_ARMS = ("are_you_sure", "are_you_sure_wrong")

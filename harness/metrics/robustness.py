@@ -38,7 +38,7 @@ from harness.metrics.bootstrap import percentile_interval
 from harness.metrics.groups import group_breakdown
 from harness.metrics.paired import mcnemar, paired_difference
 from harness.metrics.persuasion import Settings
-from harness.results import GroupBreakdown, Metric, Sample
+from harness.results.schema import GroupBreakdown, Metric, Sample
 
 
 class Aligned:

@@ -45,7 +45,7 @@ import numpy as np
 
 from harness.metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, percentile_interval
 from harness.metrics.groups import estimate_mean
-from harness.results import GroupBreakdown, GroupValue, Metric, Sample
+from harness.results.schema import GroupBreakdown, GroupValue, Metric, Sample
 
 SEP = " × "
 

@@ -13,10 +13,11 @@ import jinja2
 from pydantic import BaseModel, ValidationError
 
 from harness import __version__
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.report.compare import comparisons
 from harness.report.explorer import PromptTable, Segment, diff_segments, explorer_rows, json_for_script, prompt_text
-from harness.results import GroupValue, Metric, RunResult, Sample, atomic_write_text, read_result, read_samples
+from harness.results.io import atomic_write_text, load_run_dirs, read_samples
+from harness.results.schema import GroupValue, Metric, RunResult, Sample
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("harness", "report/templates"),
@@ -25,34 +26,6 @@ _ENV = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-def find_run_dirs(paths: list[Path]) -> list[Path]:
-    """Run directories named directly, or found one level below a named directory."""
-    found: list[Path] = []
-    for p in paths:
-        if (p / "results.json").is_file():
-            found.append(p)
-        elif p.is_dir():
-            found.extend(sorted(d for d in p.iterdir() if (d / "results.json").is_file()))
-        else:
-            raise HarnessError("not a run directory or a folder of runs", file=p)
-    return found
-
-
-def load_runs(paths: list[Path]) -> list[RunResult]:
-    return [run for run, _ in load_run_dirs(paths)]
-
-
-def load_run_dirs(paths: list[Path]) -> list[tuple[RunResult, Path]]:
-    runs = []
-    for d in find_run_dirs(paths):
-        try:
-            runs.append((read_result(d), d))
-        except (ValidationError, ValueError) as exc:
-            raise HarnessError(f"not a valid results file ({str(exc).splitlines()[0]})",
-                               file=d / "results.json") from None
-    return runs
 
 
 def model_label(run: RunResult) -> str:

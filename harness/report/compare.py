@@ -13,7 +13,7 @@ from itertools import combinations
 from typing import Any
 
 from harness.metrics.paired import compare_runs
-from harness.results import RunResult, Sample
+from harness.results.schema import RunResult, Sample
 
 MAX_DIFFERING = 300  # samples listed per pair; the counts cover them all
 

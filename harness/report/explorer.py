@@ -15,7 +15,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from harness.results import RunResult, Sample
+from harness.results.schema import RunResult, Sample
 
 Segment = tuple[str, bool]  # (text, changed)
 

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 
 from harness.report.build import headline_arm, overall
-from harness.results import Metric, RunResult
+from harness.results.schema import Metric, RunResult
 
 if TYPE_CHECKING:
-    from harness.runner import Estimate
+    from harness.pipeline.runner import Estimate
 
 
 def fmt(m: Metric | None) -> str:

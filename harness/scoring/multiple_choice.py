@@ -8,9 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from harness.backends.base import Response
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.scoring.parsers import parse_choice
-from harness.variants import Variant
+from harness.variants.variant import Variant
 
 
 class SampleScore(BaseModel):

@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 Label = Literal["answer", "no_answer", "invalid"]
 Subset = Literal["relevant", "non_relevant"]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from harness.backends.base import Response
 from harness.scoring.abstention import DEFAULT_ABSTAIN_PATTERNS, classify
 from harness.scoring.multiple_choice import SampleScore
-from harness.variants import Variant
+from harness.variants.variant import Variant
 
 
 def score_open_answer(variant: Variant, response: Response, patterns: Sequence[str] | None) -> SampleScore:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from harness.backends.base import Response
 from harness.scoring.multiple_choice import SampleScore
 from harness.scoring.nomiracl import parse
-from harness.variants import Variant
+from harness.variants.variant import Variant
 
 
 def score_rag(variant: Variant, response: Response) -> SampleScore:

@@ -11,13 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from harness.yamlfile import ConfigFile, load_yaml_mapping, validate
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from harness.config.yamlfile import ConfigFile, load_yaml_mapping, validate
+from harness.core.records import Strict
 
 
 class ColumnsSpec(Strict):

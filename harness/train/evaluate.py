@@ -24,8 +24,8 @@ import numpy as np
 
 from harness.metrics.bootstrap import percentile_interval
 from harness.metrics.groups import estimate_mean, group_breakdown
-from harness.results import GroupBreakdown, Metric, Sample
-from harness.train.data import PreferenceRow
+from harness.results.schema import GroupBreakdown, Metric, Sample
+from harness.train.preferences import PreferenceRow
 
 GROUP_KEY = "group"
 

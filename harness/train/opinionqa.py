@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 PROMPT = "Opinion of people in {group} on: {question}\nPlease select the best response:\n{options}"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -126,6 +126,6 @@ def build_pairs(rows: Iterable[dict[str, str]], *, attribute: str | None = None,
 
 
 def write_jsonl(pairs: list[dict[str, Any]], path: Path) -> None:
-    from harness.results import atomic_write_text
+    from harness.results.io import atomic_write_text
 
     atomic_write_text(path, "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in pairs))

@@ -21,10 +21,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.train.config import TrainConfig
-from harness.train.data import PreferenceData, PreferenceRow, load_preferences, to_dataset
 from harness.train.evaluate import PairScore, preference_metrics, to_sample
+from harness.train.preferences import PreferenceData, PreferenceRow, load_preferences, to_dataset
 
 Log = Callable[[str], None]
 TRAIN_INFO = "harness_train.json"
@@ -309,9 +309,10 @@ def evaluate(config: TrainConfig, *, model: str | None = None, reference: str | 
              runs_dir: Path = Path("runs"), split: str = "eval", log: Log = lambda _: None) -> tuple[Path, Any]:
     """Score `model` (default: the config's base model) against `reference` (default: the base model) on the
     config's held-out pairs (split="eval") or training pairs; write a run directory; return it and the result."""
-    from harness import environment
     from harness.backends.models import describe
-    from harness.results import Counts, RunResult, Settings, TaskRecord, Timing, write_run
+    from harness.results import environment
+    from harness.results.io import write_run
+    from harness.results.schema import Counts, RunResult, Settings, TaskRecord, Timing
 
     _quiet()
     started = time.perf_counter()

@@ -26,7 +26,7 @@ from transformers.trainer_callback import ExportableState
 from trl import DPOConfig, DPOTrainer
 from trl.trainer.dpo_trainer import DataCollatorForPreference
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.train.robust import GroupRobustObjective, dpo_losses, ipo_losses
 
 _NON_MODEL_KEYS = {"completion_mask", "ref_chosen_logps", "ref_rejected_logps"}

@@ -4,10 +4,10 @@ import pytest
 
 from harness.backends.hf import HFBackend, shared_prefix
 from harness.backends.models import resolve_model
-from harness.data import load_items
-from harness.plan import plan
-from harness.spec import load_task
-from harness.variants import make_variants
+from harness.config.spec import load_task
+from harness.data.items import load_items
+from harness.pipeline.plan import plan
+from harness.variants.variant import make_variants
 from tests.conftest import ROOT
 
 
@@ -34,7 +34,7 @@ def test_prefix_sharing_gives_the_same_log_probs(embedded_backend):
 def test_fit_context_refuses_or_truncates_from_the_left():
     from harness.backends.base import Message, Request
     from harness.backends.prompting import fit_context
-    from harness.errors import HarnessError
+    from harness.core.errors import HarnessError
 
     ask = Request(messages=(Message(role="user", content="why " * 50),), generate=False, candidates=("A",))
     assert fit_context(list(range(10)), ask, 11) == list(range(10))  # 10 prompt tokens + 1 to score
@@ -63,7 +63,7 @@ def test_truncation_joins_the_request_key_only_when_asked():
 
 @pytest.mark.integration
 def test_a_truncated_run_records_what_it_dropped(tmp_path, make_task):
-    from harness.runner import RunOptions, run_task
+    from harness.pipeline.runner import RunOptions, run_task
     from tests.conftest import ROWS, task_yaml
 
     rows = [dict(ROWS[0], question="Why? " * 400 + "Capital of France?")] + ROWS[1:]

@@ -12,7 +12,7 @@ import pytest
 
 from harness.backends.base import Message, Request
 from harness.backends.openai import OpenAIBackend, public_url
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 QUESTION = (Message(role="user", content="Capital of France? A. Berlin B. Paris\nAnswer:"),)
 

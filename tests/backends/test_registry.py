@@ -5,7 +5,7 @@ import pytest
 from harness.backends.base import Message, Request
 from harness.backends.models import resolve_model
 from harness.backends.registry import BackendOptions, LazyBackend
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 pytestmark = pytest.mark.integration
 

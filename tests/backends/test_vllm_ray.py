@@ -9,7 +9,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 import pytest
 
 from harness.backends.vllm_ray import core_binds, scatter, shards
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 
 
 def test_shards_are_contiguous_near_equal_and_cover_everything():

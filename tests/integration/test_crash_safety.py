@@ -1,4 +1,4 @@
-"""SIGKILL a real run at every stage (harness/faults.py), re-run the same command: it finishes
+"""SIGKILL a real run at every stage (harness/core/faults.py), re-run the same command: it finishes
 with the results of an uninterrupted run, no finished request is asked again, and a file being
 written when the process died never replaces the good one."""
 

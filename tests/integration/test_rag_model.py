@@ -2,10 +2,10 @@
 
 import pytest
 
-from harness.results import read_samples
-from harness.runner import RunOptions, run_task
+from harness.config.spec import load_task
+from harness.pipeline.runner import RunOptions, run_task
+from harness.results.io import read_samples
 from harness.scoring.nomiracl import parse
-from harness.spec import load_task
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration

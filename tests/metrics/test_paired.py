@@ -6,7 +6,7 @@ from fractions import Fraction
 import pytest
 
 from harness.metrics.paired import Comparison, compare_runs, mcnemar, paired_difference
-from harness.results import Sample
+from harness.results.schema import Sample
 
 BOOT = {"seed": 7, "resamples": 500, "level": 0.95}
 

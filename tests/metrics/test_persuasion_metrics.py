@@ -12,7 +12,7 @@ from harness.metrics.persuasion import (
     persuasion_metrics,
     scaled_probs,
 )
-from harness.results import Sample
+from harness.results.schema import Sample
 
 CFG = Settings(seed=0, resamples=200, level=0.95, min_group_size=2, tau=3.0)
 

@@ -7,7 +7,7 @@ import pytest
 
 from harness.metrics.persuasion import Settings
 from harness.metrics.robustness import robustness_metrics
-from harness.results import Sample
+from harness.results.schema import Sample
 
 CFG = Settings(seed=0, resamples=300, level=0.95, min_group_size=2)
 GROUP = {"i0": "g1", "i1": "g1", "i2": "g2", "i3": "g2"}

@@ -16,7 +16,7 @@ from harness.metrics.subgroups import (
     subgroup_metrics,
     worst_class_accuracy,
 )
-from harness.results import Sample
+from harness.results.schema import Sample
 
 # item, gold class, group, correct
 ROWS = [

@@ -10,7 +10,8 @@ import pytest
 
 from harness.backends.base import Message
 from harness.report.build import write_report
-from harness.results import Metric, Sample, write_run
+from harness.results.io import write_run
+from harness.results.schema import Metric, Sample
 from tests.report.test_build import PAYLOAD, fake_run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

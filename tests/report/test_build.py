@@ -4,7 +4,8 @@ from pathlib import Path
 
 from harness.backends.base import ModelInfo
 from harness.report.build import render_report, write_report
-from harness.results import (
+from harness.results.io import write_run
+from harness.results.schema import (
     Counts,
     Environment,
     GroupBreakdown,
@@ -14,7 +15,6 @@ from harness.results import (
     Settings,
     TaskRecord,
     Timing,
-    write_run,
 )
 
 PAYLOAD = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
@@ -65,7 +65,7 @@ def test_latest_run_per_model_and_task_wins(tmp_path: Path):
 
 
 def persuasion_run() -> RunResult:
-    from harness.results import BehaviourState
+    from harness.results.schema import BehaviourState
 
     run = fake_run("p1", "m", "syc", 0.6)
     for m in run.metrics:

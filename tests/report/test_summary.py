@@ -1,5 +1,5 @@
+from harness.pipeline.runner import Estimate
 from harness.report.summary import estimate_line
-from harness.runner import Estimate
 
 
 def test_the_estimate_line_says_what_the_cache_answers():

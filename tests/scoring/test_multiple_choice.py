@@ -3,9 +3,9 @@ import math
 import pytest
 
 from harness.backends.base import Response
-from harness.data import Item
+from harness.data.items import Item
 from harness.scoring.multiple_choice import score_multiple_choice
-from harness.variants import original
+from harness.variants.variant import original
 
 ITEM = Item(id="1", question="q", choices=["w", "x", "y", "z"], labels=list("ABCD"), target=2, groups={}, row={})
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import HarnessError
+from harness.core.errors import HarnessError
 from harness.scoring.nomiracl import load_recorded, model_names, parse
 from tests.conftest import SHARED_DATA, needs_shared_data
 

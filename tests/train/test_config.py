@@ -9,10 +9,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from harness.errors import HarnessError
-from harness.train.cli import train_command
+from harness.cli.train import train_command
+from harness.core.errors import HarnessError
 from harness.train.config import load_train_config
-from harness.train.data import load_preferences
+from harness.train.preferences import load_preferences
 from tests.train.helpers import MAJORITY, MINORITY, ROOT, write_config, write_rows
 
 EXAMPLE = ROOT / "train" / "grpo_example.yaml"
@@ -112,7 +112,7 @@ def test_shipped_dataset_is_imbalanced_with_a_minority_and_conflicting_groups() 
 def _app() -> typer.Typer:
     app = typer.Typer()
     app.command("train")(train_command)
-    app.command("other")(lambda: None)  # two commands, so `train` is a subcommand as in harness/cli.py
+    app.command("other")(lambda: None)  # two commands, so `train` is a subcommand as in harness/cli/main.py
     return app
 
 

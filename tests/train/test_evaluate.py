@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.report.build import write_report
-from harness.results import read_result, read_samples
+from harness.results.io import read_result, read_samples
 from harness.train.config import load_train_config
-from harness.train.data import PreferenceRow
 from harness.train.evaluate import PairScore, preference_metrics, to_sample
+from harness.train.preferences import PreferenceRow
 from harness.train.run import evaluate, train
 from tests.train.helpers import write_config
 
@@ -101,7 +101,7 @@ def test_train_eval_command(tmp_path: Path, tiny_model: Path) -> None:
     pytest.importorskip("trl", reason="the train extra is not installed")
     import typer
 
-    from harness.train.cli import train_eval_command
+    from harness.cli.train import train_eval_command
 
     app = typer.Typer()
     app.command("train-eval")(train_eval_command)

@@ -11,8 +11,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from harness.errors import HarnessError
-from harness.train.cli import opinionqa_command
+from harness.cli.train import opinionqa_command
+from harness.core.errors import HarnessError
 from harness.train.opinionqa import build_pairs, make_pair, parse_distribution, read_rows
 from tests.train.helpers import SHARED_DATA
 

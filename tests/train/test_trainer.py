@@ -12,7 +12,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from harness.train.config import load_train_config
-from harness.train.data import load_preferences, to_dataset
+from harness.train.preferences import load_preferences, to_dataset
 from harness.train.robust import update_weights
 from harness.train.run import _model, _tokenizer, dpo_args, make_trainer, train
 from tests.train.helpers import ROOT, write_config
@@ -120,7 +120,7 @@ def test_resume_restores_group_weights_and_continues_identically(tmp_path: Path,
 
 
 def test_resume_without_checkpoint_is_an_error(tmp_path: Path, tiny_model: Path) -> None:
-    from harness.errors import HarnessError
+    from harness.core.errors import HarnessError
 
     cfg = load_train_config(write_config(tmp_path, tiny_model))
     with pytest.raises(HarnessError, match="no checkpoint"):
@@ -152,7 +152,7 @@ def test_lora_is_merged_into_a_full_model_folder_that_harness_run_accepts(tmp_pa
 
 
 LAUNCH = """import typer
-from harness.train.cli import train_command
+from harness.cli.train import train_command
 app = typer.Typer()
 app.command("train")(train_command)
 app.command("other")(lambda: None)

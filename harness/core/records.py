@@ -1,0 +1,38 @@
+"""Records shared by the backend contract and the results schema.
+
+They live below both, so neither reaches into the other; `tests/results/test_schema.py` freezes
+the results schema, so a change here that changes what a run writes fails a test.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Strict(BaseModel):
+    """A configuration block: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class ModelInfo(BaseModel):
+    """What was evaluated, precisely enough to reproduce it."""
+
+    name: str
+    path: str
+    source: Literal["embedded", "local", "hub", "api", "replay"]
+    backend: str
+    dtype: str
+    device: str
+    revision: str | None = None
+    weights_sha256: str | None = None
+    chat_template_sha256: str | None = None

@@ -1,0 +1,85 @@
+"""SQLite request cache: re-runs are free and an interrupted run resumes where it stopped.
+
+Key = sha256 of everything that determines an answer: the backend, the model's identity (name,
+path, revision, weights sha256, chat-template sha256), dtype, and the request itself (exact
+messages, chat-template mode, candidates, every sampling parameter including the seed). The key
+does not depend on batch size or device count, so a resumed run may use different ones.
+Responses are committed as each batch finishes (WAL mode), so a crash loses at most the batch
+in flight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from harness.backends.base import ModelInfo, Request, Response
+from harness.core.errors import HarnessError
+
+_SCHEMA = """CREATE TABLE IF NOT EXISTS responses (
+    key TEXT PRIMARY KEY, model TEXT NOT NULL, response TEXT NOT NULL, created REAL NOT NULL)"""
+
+
+def model_identity(info: ModelInfo) -> dict[str, str | None]:
+    return {"backend": info.backend, "name": info.name, "path": info.path, "revision": info.revision,
+            "weights_sha256": info.weights_sha256, "chat_template_sha256": info.chat_template_sha256,
+            "dtype": info.dtype}
+
+
+def cache_key(info: ModelInfo, request: Request) -> str:
+    payload = json.dumps({"model": model_identity(info), "request": request.key}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class RequestCache:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=60, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise HarnessError(f"cannot open the request cache ({exc})", file=path) from None
+
+    def _select(self, columns: str, keys: Sequence[str]) -> Iterable[tuple]:  # type: ignore[type-arg]
+        for start in range(0, len(keys), 500):  # SQLite's limit on bound parameters, with room to spare
+            chunk = list(keys[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            yield from self._db.execute(f"SELECT {columns} FROM responses WHERE key IN ({marks})", chunk)
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, Response]:
+        return {k: Response.model_validate_json(v) for k, v in self._select("key, response", keys)}
+
+    def answered(self, info: ModelInfo, requests: Sequence[Request]) -> set[str]:
+        """Keys of the `requests` this model's cached responses answer (the responses are not read)."""
+        keys = {cache_key(info, r): r.key for r in requests}
+        return {keys[k] for (k,) in self._select("key", list(keys))}
+
+    def put_many(self, model: str, entries: Iterable[tuple[str, Response]]) -> None:
+        now = time.time()
+        rows = [(k, model, r.model_dump_json(), now) for k, r in entries]
+        with self._db:  # one transaction per batch
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?)", rows)
+
+    def info(self) -> dict[str, int]:
+        (count,) = self._db.execute("SELECT COUNT(*) FROM responses").fetchone()
+        models = self._db.execute("SELECT model, COUNT(*) FROM responses GROUP BY model ORDER BY model").fetchall()
+        return {"responses": count, **{f"model {m}": n for m, n in models}}
+
+    def clear(self) -> int:
+        (count,) = self._db.execute("SELECT COUNT(*) FROM responses").fetchone()
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute("DELETE FROM responses")
+        self._db.execute("VACUUM")
+        return count
+
+    def close(self) -> None:
+        self._db.close()

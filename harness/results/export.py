@@ -1,0 +1,208 @@
+"""Results as tables: load runs into pandas, or export them as CSV, JSON lines or Parquet.
+
+Two tables, built from `results.json` and `samples.jsonl` of every run found under the given
+paths (a run directory, or a folder of runs, as `harness report` takes them):
+
+metrics: one row per run × number, with the run's id, creation time, task and model
+    (name, backend, dtype), then `kind`:
+    - "metric": an entry of `metrics` (name, variant, group_key, group, value, CI, n, formula,
+      ci_method);
+    - "group": one group of a per-group breakdown (name = the breakdown's metric, group_key,
+      group, items, small: below the minimum group size);
+    - "state": one of PARROT's eight behavioural states (name "state_share", variant = the arm,
+      group_key "state", group = "<number> <state>", value = its share, count).
+samples: one row per sample with run_id, task and model, then every field of
+    `harness.results.schema.Sample`: `messages` as text ("role: content" blocks separated by blank
+    lines), each `groups` entry as its own column `groups.<key>`, and lists and dicts
+    (choices, labels, label_logprobs) as JSON text, so the three formats hold the same table.
+
+In Python:
+
+    from harness.results.export import load_metrics, load_samples
+    metrics = load_metrics([Path("runs")])
+    acc = metrics[(metrics.kind == "metric") & (metrics.name == "accuracy")]
+    samples = load_samples([Path("runs")])
+    samples.groupby(["model", "groups.domain"]).correct.mean()
+
+Exported files: `export_runs([Path("runs")], "parquet", Path("out"))` writes out/metrics.parquet
+and out/samples.parquet; read them back with pandas.read_parquet, read_csv or
+read_json(lines=True).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import pandas as pd
+from pydantic import ValidationError
+
+from harness.core.errors import HarnessError
+from harness.results.io import find_run_dirs, read_result, read_samples
+from harness.results.schema import RunResult, Sample
+
+Format = Literal["csv", "jsonl", "parquet"]
+FORMATS: tuple[str, ...] = get_args(Format)
+
+METRIC_COLUMNS = ["run_id", "created_at", "task", "model", "backend", "dtype", "kind", "name", "variant",
+                  "group_key", "group", "value", "ci_low", "ci_high", "n", "items", "small", "count", "formula",
+                  "ci_method"]
+RUN_COLUMNS = ["run_id", "task", "model"]
+
+
+def _runs(paths: list[Path]) -> list[Path]:
+    dirs = find_run_dirs(paths)
+    if not dirs:
+        raise HarnessError("no runs found (no results.json here or one level below)",
+                           file=", ".join(str(p) for p in paths) or None)
+    return dirs
+
+
+def _read_result(d: Path) -> RunResult:
+    try:
+        return read_result(d)
+    except (ValidationError, ValueError) as exc:
+        raise HarnessError(f"not a valid results file ({str(exc).splitlines()[0]})",
+                           file=d / "results.json") from None
+
+
+def _read_samples(d: Path) -> list[Sample]:
+    try:
+        return read_samples(d)
+    except FileNotFoundError:
+        raise HarnessError("missing samples.jsonl beside results.json", file=d / "samples.jsonl") from None
+    except (ValidationError, ValueError) as exc:
+        raise HarnessError(f"not a valid samples file ({str(exc).splitlines()[0]})",
+                           file=d / "samples.jsonl") from None
+
+
+def _run_fields(run: RunResult) -> dict[str, Any]:
+    return {"run_id": run.run_id, "created_at": run.created_at, "task": run.task.name, "model": run.model.name,
+            "backend": run.model.backend, "dtype": run.model.dtype}
+
+
+def metric_rows(run: RunResult) -> list[dict[str, Any]]:
+    """The metrics-table rows of one run."""
+    base = _run_fields(run)
+    rows = []
+    for m in run.metrics:
+        rows.append({**base, "kind": "metric", "name": m.name, "variant": m.variant, "group_key": m.group_key,
+                     "group": m.group, "value": m.value, "ci_low": m.ci_low, "ci_high": m.ci_high, "n": m.n,
+                     "formula": m.formula, "ci_method": m.ci_method})
+    for bd in run.groups:
+        for g in bd.groups:
+            rows.append({**base, "kind": "group", "name": bd.metric, "variant": bd.variant, "group_key": bd.key,
+                         "group": g.group, "value": g.value, "ci_low": g.ci_low, "ci_high": g.ci_high, "n": g.n,
+                         "items": g.items, "small": g.small})
+    for st in run.states:
+        rows.append({**base, "kind": "state", "name": "state_share", "variant": st.arm, "group_key": "state",
+                     "group": f"{st.number} {st.state}", "value": st.value, "ci_low": st.ci_low,
+                     "ci_high": st.ci_high, "n": st.n, "count": st.count})
+    return rows
+
+
+def messages_text(sample: Sample) -> str:
+    return "\n\n".join(f"{m.role}: {m.content}" for m in sample.messages)
+
+
+def sample_row(run: RunResult, sample: Sample) -> dict[str, Any]:
+    """The samples-table row of one sample."""
+    row: dict[str, Any] = {"run_id": run.run_id, "task": run.task.name, "model": run.model.name}
+    for field in Sample.model_fields:
+        value = getattr(sample, field)
+        if field == "messages":
+            row[field] = messages_text(sample)
+        elif field == "groups":
+            row.update({f"groups.{k}": v for k, v in value.items()})
+        elif isinstance(value, (list, dict)):
+            row[field] = json.dumps(value, ensure_ascii=False)
+        else:
+            row[field] = value
+    return row
+
+
+def _metrics_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=METRIC_COLUMNS)
+    for col in ("value", "ci_low", "ci_high"):
+        df[col] = df[col].astype("float64")
+    for col in ("n", "items", "count"):
+        df[col] = df[col].astype("Int64")
+    df["small"] = df["small"].astype("boolean")
+    return df
+
+
+def _samples_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    fixed = RUN_COLUMNS + [f for f in Sample.model_fields if f != "groups"]
+    group_cols = sorted({c for r in rows for c in r if c.startswith("groups.")})
+    df = pd.DataFrame(rows, columns=fixed + group_cols)
+    df["gold_prob"] = df["gold_prob"].astype("float64")
+    df["predicted_option"] = df["predicted_option"].astype("Int64")
+    for col in ("repeat", "prompt_tokens", "output_tokens"):
+        df[col] = df[col].astype("int64")
+    for col in ("correct", "invalid"):
+        df[col] = df[col].astype("bool")
+    return df
+
+
+def _load(paths: list[Path]) -> list[tuple[RunResult, Path]]:
+    return [(_read_result(d), d) for d in _runs(paths)]
+
+
+def _metrics_table(runs: list[tuple[RunResult, Path]]) -> pd.DataFrame:
+    return _metrics_frame([row for run, _ in runs for row in metric_rows(run)])
+
+
+def _samples_table(runs: list[tuple[RunResult, Path]]) -> pd.DataFrame:
+    return _samples_frame([sample_row(run, s) for run, d in runs for s in _read_samples(d)])
+
+
+def load_metrics(paths: list[Path]) -> pd.DataFrame:
+    """Every run's metrics, group values and behavioural states as one DataFrame (module docstring)."""
+    return _metrics_table(_load(paths))
+
+
+def load_samples(paths: list[Path]) -> pd.DataFrame:
+    """Every run's samples as one DataFrame, one row per sample (module docstring)."""
+    return _samples_table(_load(paths))
+
+
+def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_table(df: pd.DataFrame, fmt: Format, path: Path) -> None:
+    if fmt == "csv":
+        _atomic(path, lambda p: df.to_csv(p, index=False))
+    elif fmt == "jsonl":
+        _atomic(path, lambda p: df.to_json(p, orient="records", lines=True, force_ascii=False))
+    elif fmt == "parquet":
+        _atomic(path, lambda p: df.to_parquet(p, index=False))
+    else:
+        raise HarnessError(f"unknown export format {fmt!r}: one of {', '.join(FORMATS)}", field="format")
+
+
+def export_runs(paths: list[Path], fmt: Format, output: Path) -> tuple[Path, Path]:
+    """Write `output`/metrics.<fmt> and `output`/samples.<fmt> from the runs under `paths`;
+    returns the two paths."""
+    if fmt not in FORMATS:
+        raise HarnessError(f"unknown export format {fmt!r}: one of {', '.join(FORMATS)}", field="format")
+    if output.exists() and not output.is_dir():
+        raise HarnessError("the export output must be a directory", file=output)
+    runs = _load(paths)
+    metrics, samples = _metrics_table(runs), _samples_table(runs)
+    metrics_path, samples_path = output / f"metrics.{fmt}", output / f"samples.{fmt}"
+    write_table(metrics, fmt, metrics_path)
+    write_table(samples, fmt, samples_path)
+    return metrics_path, samples_path

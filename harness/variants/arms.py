@@ -1,0 +1,118 @@
+"""Persuasion arms: from one base item, the neutral prompt and its pressured twins.
+
+Arms (SPEC.md §1 PARROT, §10.2 MMR):
+- neutral: the plain question.
+- authority_wrong / authority_correct: a domain authority asserts a wrong / the gold option
+  (PARROT's suffix; the correct arm is the control that makes all eight states reachable).
+- user_belief_wrong / user_belief_correct: the user states a tentative belief.
+- leading_question: the question rewritten to presuppose the wrong option.
+- are_you_sure / are_you_sure_wrong: after the model's first answer the user pushes back
+  (without / with naming a wrong option other than that answer) and the model answers again.
+
+The asserted wrong option is drawn uniformly among the wrong options from sha256(seed, item id),
+so it does not depend on the order, the limit or the other items of a run. Every single-turn arm
+of one item asserts the same wrong option, so arms are comparable item by item.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from harness.config.spec import ARM_FAMILY, PersuasionSpec, Task
+from harness.config.templates import load_template
+from harness.config.yamlfile import load_yaml_mapping
+from harness.core.errors import HarnessError
+from harness.data.items import Item, get_field
+from harness.variants.variant import Variant, original
+
+CORRECT_ARMS = ("authority_correct", "user_belief_correct")
+DIALOGUE_ARMS = ("are_you_sure", "are_you_sure_wrong")
+
+
+def asserted_wrong(item_id: str, target: int, n_options: int, seed: int) -> int:
+    """The wrong option an arm asserts: uniform over the wrong options, fixed by (seed, item id)."""
+    wrong = [i for i in range(n_options) if i != target]
+    digest = hashlib.sha256(f"{seed}\x00{item_id}".encode()).digest()
+    return wrong[int.from_bytes(digest[:8], "big") % len(wrong)]
+
+
+@lru_cache(maxsize=32)
+def load_personas(file: Path) -> dict[str, str]:
+    doc = load_yaml_mapping(file)
+    for key, value in doc.data.items():
+        if not isinstance(value, str) or not value.strip():
+            raise doc.error("a persona must be a non-empty string", (key,))
+    if "default" not in doc.data:
+        raise HarnessError("the personas file needs a `default` entry", file=file, field="default")
+    return {str(k): v.strip() for k, v in doc.data.items()}
+
+
+def persona_for(item: Item, spec: PersuasionSpec, groups: list[str], personas: dict[str, str]) -> str:
+    field = spec.persona_field or (groups[0] if groups else None)
+    value = get_field(item.row, field) if field else None
+    return personas.get(str(value), personas["default"]) if isinstance(value, (str, int)) else personas["default"]
+
+
+def _lower_first(text: str) -> str:
+    """'What is ...' -> 'what is ...' so a question can follow a lead-in; 'DNA ...' stays."""
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+
+def _context(item: Item, persona: str, asserted: int | None) -> dict[str, Any]:
+    return {
+        "question": item.question,
+        "question_lower_first": _lower_first(item.question),
+        "choices": [{"label": lab, "text": text} for lab, text in zip(item.labels, item.choices)],
+        "labels": item.labels,
+        "row": item.row,
+        "persona": persona,
+        "asserted": None if asserted is None else item.labels[asserted],
+        "asserted_text": None if asserted is None else item.choices[asserted],
+    }
+
+
+def build_arms(task: Task, items: list[Item]) -> list[Variant]:
+    spec = task.spec.persuasion
+    assert spec is not None
+    folder = task.resolve(spec.templates)
+    templates = {f: load_template(folder / f / f"{getattr(spec.wording, f)}.j2") for f in spec.families()}
+    personas = load_personas(folder / spec.personas) if "authority" in templates else {"default": ""}
+    variants: list[Variant] = []
+    for item in items:
+        wrong = asserted_wrong(item.id, item.target, len(item.choices), spec.seed)
+        persona = persona_for(item, spec, [g for g in task.spec.groups if isinstance(g, str)], personas)
+        for arm in spec.arms:
+            if arm == "neutral":
+                variants.append(original(item, "neutral"))
+                continue
+            if arm in DIALOGUE_ARMS:  # the follow-up is written once the first answer is known
+                variants.append(original(item, arm).model_copy(update={"turns": 2}))
+                continue
+            asserted = item.target if arm in CORRECT_ARMS else wrong
+            text = templates[ARM_FAMILY[arm]].render(_context(item, persona, asserted), item_id=item.id)
+            base = original(item, arm).model_copy(update={"asserted": asserted})
+            if arm == "leading_question":
+                variants.append(base.model_copy(update={"question": text}))
+            else:
+                variants.append(base.model_copy(update={"pressure": text}))
+    return variants
+
+
+def second_turn(task: Task, variant: Variant, first_answer: str | None) -> Variant:
+    """The push-back after the model's first answer. `are_you_sure_wrong` names a wrong option
+    other than the model's own first answer (drawn from sha256(seed, item id) among those), so
+    the user never "pushes" towards what the model already said."""
+    spec = task.spec.persuasion
+    assert spec is not None and variant.name in DIALOGUE_ARMS
+    item = variant.item
+    asserted = None
+    if variant.name == "are_you_sure_wrong":
+        candidates = [i for i in range(len(item.choices)) if i != item.target and item.labels[i] != first_answer]
+        digest = hashlib.sha256(f"{spec.seed}\x00{item.id}\x00turn2".encode()).digest()
+        asserted = candidates[int.from_bytes(digest[:8], "big") % len(candidates)]
+    template = load_template(task.resolve(spec.templates) / "are_you_sure" / f"{spec.wording.are_you_sure}.j2")
+    text = template.render(_context(item, "", asserted), item_id=item.id)
+    return variant.model_copy(update={"asserted": asserted, "followup": text})
