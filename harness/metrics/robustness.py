@@ -21,7 +21,9 @@ Over all perturbations (metric `variant` = None):
   variants v = original and each perturbation; median_accuracy; mean_drop = mean_p accuracy_drop_p
   (When Punctuation Matters, §6.2: the formats are the variants)
 - worst_perturbation = the perturbation with the largest accuracy_drop (its value; ties: first declared)
-CIs: seeded percentile bootstrap over base items; one set of resampled items serves every variant,
+CIs: rates (accuracy, flip_rate, worst_case_accuracy, per group too) are proportions: Wilson score
+interval on the item-clustered effective n (draws of one item are correlated). Every other CI is a
+seeded percentile bootstrap over base items; one set of resampled items serves every variant,
 so differences are paired. accuracy_spread and accuracy_std get no CI: resampling items adds
 noise to every variant's accuracy, so a bootstrapped range or std is biased upward and its
 percentile interval can exclude the estimate (measured: std 0.020 with interval [0.021, 0.051]).
@@ -34,7 +36,7 @@ import zlib
 
 import numpy as np
 
-from harness.metrics.bootstrap import percentile_interval
+from harness.metrics.bootstrap import bootstrap_method, percentile_interval, proportion_interval, wilson_method
 from harness.metrics.groups import group_breakdown
 from harness.metrics.paired import mcnemar, paired_difference
 from harness.metrics.persuasion import Settings
@@ -120,6 +122,12 @@ class _Boot:
     def mean(self, per_item: np.ndarray) -> tuple[float | None, float | None]:
         return self.ci(per_item[self.idx].mean(axis=1))
 
+    def rate(self, draws: np.ndarray) -> tuple[float | None, float | None, str]:
+        """A proportion over (items × draws) 0/1 values: Wilson interval on the item-clustered effective n."""
+        clusters = np.repeat(np.arange(draws.shape[0]), draws.shape[1] if draws.ndim > 1 else 1)
+        low, high, n_eff = proportion_interval(draws.reshape(-1), clusters, self.cfg.level)
+        return low, high, wilson_method(self.cfg.level, n_eff, draws.size)
+
 
 def robustness_metrics(samples: list[Sample], group_keys: list[str],
                        cfg: Settings) -> tuple[list[Metric], list[GroupBreakdown]]:
@@ -130,10 +138,13 @@ def robustness_metrics(samples: list[Sample], group_keys: list[str],
     n = len(data.items)
     metrics: list[Metric] = []
 
-    def add(name: str, value: float | None, ci: tuple[float | None, float | None], count: int, formula: str,
+    bootstrap = bootstrap_method(cfg.level, cfg.resamples, cfg.seed)
+
+    def add(name: str, value: float | None, ci: tuple[float | None, ...], count: int, formula: str,
             variant: str | None = None, **extra: str) -> None:
+        method = ci[2] if len(ci) > 2 else bootstrap  # a rate's Wilson interval says so itself
         metrics.append(Metric(name=name, value=value, ci_low=ci[0], ci_high=ci[1], n=count, formula=formula,
-                              ci_method=cfg.ci if ci[0] is not None else None, variant=variant, **extra))
+                              ci_method=method if ci[0] is not None else None, variant=variant, **extra))
 
     drops: dict[str, float] = {}
     acc_reps = [data.o[boot.idx].mean(axis=1)]  # original first
@@ -145,7 +156,7 @@ def robustness_metrics(samples: list[Sample], group_keys: list[str],
         c_mean = c.mean(axis=1)
         acc_values.append(float(c_mean.mean()))
         acc_reps.append(c_mean[boot.idx].mean(axis=1))
-        add("accuracy", float(c_mean.mean()), boot.mean(c_mean), c.size,
+        add("accuracy", float(c_mean.mean()), boot.rate(c), c.size,
             f"mean_ir 1[draw r of item i correct] ({draws}; invalid = wrong)", p)
         drop = data.o - c_mean
         drops[p] = float(drop.mean())
@@ -154,10 +165,10 @@ def robustness_metrics(samples: list[Sample], group_keys: list[str],
         reps = _pdr(c_mean[boot.idx], data.o[boot.idx])
         add("performance_drop_rate", _pdr(c_mean, data.o), boot.ci(np.asarray(reps)), n,
             "1 - sum_i mean_r 1[draw correct] / sum_i 1[original correct] (PromptBench PDR)", p)
-        add("flip_rate", float(f.mean()), boot.mean(f.mean(axis=1)), f.size,
+        add("flip_rate", float(f.mean()), boot.rate(f), f.size,
             "mean_ir 1[draw r chose another option than the original prompt] (FLUKE U%)", p)
         worst = c.min(axis=1)
-        add("worst_case_accuracy", float(worst.mean()), boot.mean(worst), n,
+        add("worst_case_accuracy", float(worst.mean()), boot.rate(worst), n,
             f"mean_i min_r 1[draw r correct] (ReCode RP_s@1, s = {s})", p)
         h = _cohens_h(c_mean, data.o)
         add("cohens_h", float(h.mean()), boot.mean(h), n,
@@ -165,7 +176,7 @@ def robustness_metrics(samples: list[Sample], group_keys: list[str],
 
     all_c, all_f = data.all_c(), data.all_f()
     worst_all = all_c.min(axis=1)
-    add("worst_case_accuracy", float(worst_all.mean()), boot.mean(worst_all), n,
+    add("worst_case_accuracy", float(worst_all.mean()), boot.rate(worst_all), n,
         f"mean_i min over all {all_c.shape[1]} perturbed draws of 1[correct] (ReCode RP_s@1 over every perturbation)")
     all_mean = all_c.mean(axis=1)
     pdr_reps = np.asarray(_pdr(all_mean[boot.idx], data.o[boot.idx]))
@@ -203,11 +214,13 @@ def robustness_metrics(samples: list[Sample], group_keys: list[str],
         labels = data.groups[key]
         for p in data.perturbations:
             c, f = data.c[p], data.f[p]
-            for metric, values_i, better in (("accuracy", c.mean(axis=1), True),
-                                             ("accuracy_drop", data.o - c.mean(axis=1), False),
-                                             ("flip_rate", f.mean(axis=1), False)):
-                bd, _ = group_breakdown(values_i, items, labels, key, seed=cfg.seed, resamples=cfg.resamples,
-                                        level=cfg.level, min_group_size=cfg.min_group_size, metric=metric,
-                                        variant=p, higher_is_better=better)
+            s = c.shape[1]  # rates over every draw (clustered by item, Wilson); the drop per item
+            for metric, values_i, per_draw, better in (("accuracy", c, True, True),
+                                                       ("accuracy_drop", data.o - c.mean(axis=1), False, False),
+                                                       ("flip_rate", f, True, False)):
+                bd, _ = group_breakdown(values_i.reshape(-1), np.repeat(items, s) if per_draw else items,
+                                        list(np.repeat(labels, s)) if per_draw else labels, key, seed=cfg.seed,
+                                        resamples=cfg.resamples, level=cfg.level, min_group_size=cfg.min_group_size,
+                                        metric=metric, variant=p, higher_is_better=better, proportion=per_draw)
                 breakdowns.append(bd)
     return metrics, breakdowns

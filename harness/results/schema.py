@@ -48,6 +48,7 @@ class GroupBreakdown(BaseModel):
     groups: list[GroupValue]
     worst: str | None
     best: str | None
+    ci_method: str | None = Field(None, description="how each group's interval was computed")
 
 
 class BehaviourState(Estimate):
@@ -60,6 +61,7 @@ class BehaviourState(Estimate):
     number: int = Field(ge=1, le=8)
     state: str
     count: int
+    ci_method: str | None = None
 
 
 class TaskRecord(BaseModel):

@@ -48,3 +48,18 @@ def test_same_seed_same_cis():
 def test_only_wanted_metrics():
     metrics, _ = run(wanted=["accuracy"])
     assert [m.name for m in metrics] == ["accuracy"]
+
+
+def test_proportions_at_the_edges_get_a_wilson_interval_not_a_point():
+    """Issue 15 defect 3: 11/11 right gave the interval [1, 1]."""
+    n = 11
+    metrics, (bd,) = accuracy_metrics([True] * n, [False] * n, [str(i) for i in range(n)], {"domain": ["a"] * n},
+                                      wanted=ALL, seed=0, resamples=200, level=0.95, min_group_size=1)
+    m = by_name(metrics)
+    assert m["accuracy"].value == 1.0 and m["accuracy"].ci_high == 1.0
+    assert m["accuracy"].ci_low == pytest.approx(n / (n + 1.959964 ** 2), abs=1e-6)  # about 0.741
+    assert "Wilson" in m["accuracy"].ci_method
+    assert m["invalid_rate"].value == 0.0 and m["invalid_rate"].ci_high > 0.2  # 0/11: not [0, 0]
+    assert bd.groups[0].ci_low < 1.0 and "Wilson" in bd.ci_method
+    assert m["worst_group_accuracy"].ci_low < 1.0 and "Wilson" in m["worst_group_accuracy"].ci_method
+    assert "bootstrap" in m["worst_group_gap"].ci_method  # a difference keeps its bootstrap interval

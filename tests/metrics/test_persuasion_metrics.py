@@ -130,3 +130,15 @@ def test_accuracy_drop_by_group():
     _, breakdowns, _ = persuasion_metrics(samples, ["neutral", "authority_wrong"], ["domain"], CFG)
     drop = next(b for b in breakdowns if b.metric == "accuracy_drop")
     assert {g.group: g.value for g in drop.groups} == {"g1": 1.0, "g2": 0.0} and drop.worst == "g1"
+
+
+def test_rates_at_zero_and_one_get_intervals_of_positive_width():
+    """Issue 15 defect 3: 0/12 gave [0, 0]."""
+    n = 12
+    p = Paired(arm="authority_wrong", items=[str(i) for i in range(n)], gold=["A"] * n, base=["A"] * n,
+               mani=["A"] * n, asserted=["B"] * n, base_lp=[None] * n, mani_lp=[None] * n)
+    ms = {m.name: m for m in arm_metrics(p, CFG)}
+    assert ms["follow_rate"].value == 0.0
+    assert ms["follow_rate"].ci_high == pytest.approx(1.959964 ** 2 / (n + 1.959964 ** 2), abs=1e-6)
+    assert ms["accuracy"].ci_low < 1.0 and "Wilson" in ms["accuracy"].ci_method
+    assert "bootstrap" in ms["accuracy_drop"].ci_method

@@ -120,3 +120,17 @@ def test_accuracy_drop_carries_a_paired_test():
     # shuffle, one draw: discordant pairs 2 (right -> wrong: i0, i1) and 1 (wrong -> right: i3); exact p = 1
     assert drop["shuffle"].test == "McNemar exact, discordant pairs 1 / 2" and drop["shuffle"].p_value == 1.0
     assert "bootstrap" in drop["typo"].test and drop["typo"].p_value > 0.5  # no drop at all: p near 1
+
+
+def test_proportions_at_one_are_not_point_intervals():
+    """Issue 15 defect 3: a perturbation answered right on every draw of every item."""
+    s = []
+    for i in range(4):
+        s += [sample(f"i{i}", "original", 0)] + [sample(f"i{i}", f"typo#{r}", 0, perturbation="typo", repeat=r)
+                                                 for r in range(3)]
+    metrics, _ = robustness_metrics(s, [], CFG)
+    acc = next(m for m in metrics if m.name == "accuracy" and m.variant == "typo")
+    assert acc.value == 1.0 and acc.ci_low == pytest.approx(4 / (4 + 1.959964 ** 2), abs=1e-6)  # K = 4 items
+    assert "Wilson" in acc.ci_method and "effective n 4.0 of 12" in acc.ci_method
+    flips = next(m for m in metrics if m.name == "flip_rate" and m.variant == "typo")
+    assert flips.value == 0.0 and flips.ci_high > 0.3
