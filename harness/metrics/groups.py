@@ -113,7 +113,8 @@ def _worst_metrics(bd: GroupBreakdown, reps: dict[str, np.ndarray], overall: Est
     eligible = [g for g in bd.groups if not g.small]
     if not eligible:
         return [Metric(name="worst_group_accuracy", value=None, n=0, group_key=bd.key,
-                       formula=f"min_g accuracy_g: no group of '{bd.key}' has {bd.min_group_size}+ items")]
+                       formula=f"min_g accuracy_g over groups of '{bd.key}' with >= {bd.min_group_size} items",
+                       reason=f"no group of '{bd.key}' has {bd.min_group_size}+ items")]
     worst = next(g for g in eligible if g.group == bd.worst)
     sizes = np.asarray([g.n for g in bd.groups], float)
     overall_reps = np.stack([reps[g.group] for g in bd.groups]).T @ sizes / sizes.sum()

@@ -60,7 +60,7 @@ class _Scorer:
 
     def mean(self, name: str, formula: str, values: np.ndarray, mask: np.ndarray) -> Metric:
         if not mask.any():
-            return Metric(name=name, value=None, n=0, formula=formula)
+            return Metric(name=name, value=None, n=0, formula=formula, reason="no response is in the denominator")
         est, _ = estimate_mean(values[mask].astype(float), self.clusters[mask], seed=self.seed, name=name,
                                resamples=self.resamples, level=self.level, proportion=True)
         return Metric(name=name, formula=formula, ci_method=est.method, **est.model_dump())
@@ -80,7 +80,8 @@ class _Scorer:
 
 def _official(name: str, formula: str, count: int, total: int, present: bool) -> Metric:
     value = (count / total if present else 0.0) if total else None
-    return Metric(name=name, value=value, n=total, formula=formula, ci_method=None)
+    return Metric(name=name, value=value, n=total, formula=formula, ci_method=None,
+                  reason=None if total else "the subset has no response")
 
 
 def nomiracl_metrics(labels: list[str], relevant: list[bool], item_ids: list[str],

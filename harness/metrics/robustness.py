@@ -85,6 +85,9 @@ def _cohens_h(p_pert: np.ndarray, p_orig: np.ndarray) -> np.ndarray:
     return (2 * np.arcsin(np.sqrt(p_pert)) - 2 * np.arcsin(np.sqrt(p_orig))) / math.pi
 
 
+NO_RIGHT_ORIGINAL = "no original answer is right (Σ_i o_i = 0): a drop relative to nothing is undefined"
+
+
 def _pdr(pert_mean: np.ndarray, orig: np.ndarray) -> float | None:
     total = orig.sum(axis=-1)
     if np.ndim(total) == 0:
@@ -143,8 +146,10 @@ def robustness_metrics(samples: list[Sample], group_keys: list[str],
     def add(name: str, value: float | None, ci: tuple[float | None, ...], count: int, formula: str,
             variant: str | None = None, **extra: str) -> None:
         method = ci[2] if len(ci) > 2 else bootstrap  # a rate's Wilson interval says so itself
+        reason = NO_RIGHT_ORIGINAL if value is None and name == "performance_drop_rate" else None
         metrics.append(Metric(name=name, value=value, ci_low=ci[0], ci_high=ci[1], n=count, formula=formula,
-                              ci_method=method if ci[0] is not None else None, variant=variant, **extra))
+                              ci_method=method if ci[0] is not None else None, variant=variant, reason=reason,
+                              **extra))
 
     drops: dict[str, float] = {}
     acc_reps = [data.o[boot.idx].mean(axis=1)]  # original first

@@ -115,7 +115,8 @@ def worst_class_accuracy(correct: Sequence[bool], items: Sequence[str], classes:
     ci = f"{bd.ci_method} (the worst class's own interval)"
     if bd.worst is None:
         return Metric(name="worst_class_accuracy", value=None, n=0, group_key=class_key, variant=variant,
-                      formula=f"min_c recall_c: no class of '{class_key}' has {min_group_size}+ items")
+                      formula=f"min_c recall_c over classes of '{class_key}' with >= {min_group_size} items",
+                      reason=f"no class of '{class_key}' has {min_group_size}+ items")
     worst = next(g for g in bd.groups if g.group == bd.worst)
     return Metric(name="worst_class_accuracy", value=worst.value, ci_low=worst.ci_low, ci_high=worst.ci_high,
                   n=worst.n, group_key=class_key, group=worst.group, variant=variant, ci_method=ci,

@@ -6,9 +6,10 @@ one line per sample. The report reads only these files.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from harness.core.records import Message, ModelInfo
 
@@ -31,6 +32,18 @@ class Metric(Estimate):
     variant: str | None = Field(None, description="the variant or persuasion arm the metric is about")
     p_value: float | None = Field(None, description="for paired differences: two-sided p-value of no difference")
     test: str | None = Field(None, description="how p_value was computed")
+    reason: str | None = Field(None, description="why the metric is undefined (value null); null when computed")
+
+    @model_validator(mode="after")
+    def _finite_or_undefined(self) -> Metric:
+        """A NaN or infinite value is no number to publish: it becomes undefined, and says so."""
+        if self.value is not None and not math.isfinite(self.value):
+            self.reason = self.reason or f"the computation gave {self.value}, no finite value ({self.n} samples)"
+            self.value = None
+        bounds = (self.ci_low, self.ci_high)
+        if self.value is None or any(b is not None and not math.isfinite(b) for b in bounds):
+            self.ci_low = self.ci_high = None
+        return self
 
 
 class GroupValue(Estimate):

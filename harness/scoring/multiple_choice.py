@@ -22,6 +22,15 @@ class SampleScore(BaseModel):
     gold_prob: float | None  # p(gold) renormalised over the option labels
 
 
+def usable_logprobs(logprobs: dict[str, float] | None) -> bool:
+    """Option log-probs that can rank the options: present, none NaN (or +inf), at least one finite.
+    -inf alone is a real value (probability 0); NaN, all -inf or +inf mean the forward pass failed."""
+    if not logprobs:
+        return False
+    values = list(logprobs.values())
+    return all(not math.isnan(v) and v != math.inf for v in values) and any(math.isfinite(v) for v in values)
+
+
 def label_probs(logprobs: dict[str, float]) -> dict[str, float]:
     top = max(logprobs.values())
     weights = {k: math.exp(v - top) for k, v in logprobs.items()}
@@ -32,13 +41,16 @@ def label_probs(logprobs: dict[str, float]) -> dict[str, float]:
 def score_multiple_choice(variant: Variant, response: Response,
                           method: Literal["logprobs", "generate"]) -> SampleScore:
     gold = variant.target_label
-    probs = label_probs(response.candidate_logprobs) if response.candidate_logprobs else None
+    lp = response.candidate_logprobs
+    probs = label_probs(lp) if usable_logprobs(lp) else None
     if method == "logprobs":
-        if not probs:
+        if not lp:
             raise HarnessError("the backend returned no option log-probs (a server without log-probs?); "
                                "set `answer: generate` in the task file", field="answer")
-        # argmax; ties go to the earliest label so the choice is deterministic
-        predicted: str | None = max(variant.labels, key=lambda lab: (probs[lab], -variant.labels.index(lab)))
+        # argmax; ties go to the earliest label so the choice is deterministic. Unusable log-probs
+        # (NaN, all -inf) answer nothing: invalid, never silently the first label.
+        predicted: str | None = (max(variant.labels, key=lambda lab: (probs[lab], -variant.labels.index(lab)))
+                                 if probs else None)
     else:
         predicted = parse_choice(response.text, variant.labels)
     return SampleScore(predicted=predicted, correct=predicted == gold, invalid=predicted is None,

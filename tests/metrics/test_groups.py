@@ -63,3 +63,9 @@ def test_proportions_at_the_edges_get_a_wilson_interval_not_a_point():
     assert bd.groups[0].ci_low < 1.0 and "Wilson" in bd.ci_method
     assert m["worst_group_accuracy"].ci_low < 1.0 and "Wilson" in m["worst_group_accuracy"].ci_method
     assert "bootstrap" in m["worst_group_gap"].ci_method  # a difference keeps its bootstrap interval
+
+
+def test_undefined_worst_group_says_why():
+    metrics, _ = run(min_size=4)
+    worst = by_name(metrics)["worst_group_accuracy"]
+    assert worst.value is None and "no group of 'domain' has 4+ items" == worst.reason

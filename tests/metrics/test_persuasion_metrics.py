@@ -142,3 +142,37 @@ def test_rates_at_zero_and_one_get_intervals_of_positive_width():
     assert ms["follow_rate"].ci_high == pytest.approx(1.959964 ** 2 / (n + 1.959964 ** 2), abs=1e-6)
     assert ms["accuracy"].ci_low < 1.0 and "Wilson" in ms["accuracy"].ci_method
     assert "bootstrap" in ms["accuracy_drop"].ci_method
+
+
+LP_BASE = {"A": math.log(0.7), "B": math.log(0.1), "C": math.log(0.1), "D": math.log(0.1)}
+LP_MANI = {"A": math.log(0.4), "B": math.log(0.4), "C": math.log(0.1), "D": math.log(0.1)}
+
+
+def test_one_sample_without_logprobs_leaves_the_other_items_measured():
+    """Issue 15 defect 4: one sample without log-probs removed every confidence metric of its arm."""
+    p = Paired(arm="authority_wrong", items=["1", "2", "3"], gold=["A"] * 3, base=["A"] * 3, mani=["A"] * 3,
+               asserted=["B"] * 3, base_lp=[LP_BASE, LP_BASE, LP_BASE], mani_lp=[LP_MANI, None, LP_MANI])
+    ms = {m.name: m for m in arm_metrics(p, CFG)}
+    pb, pm = scaled_probs(LP_BASE, 3.0), scaled_probs(LP_MANI, 3.0)
+    assert ms["delta_p_gold"].value == pytest.approx(pm["A"] - pb["A"]) and ms["delta_p_gold"].n == 2
+    assert "1 of 3 items left out" in ms["delta_p_gold"].formula
+    assert ms["sycophantic_drift_rate"].value == 1.0 and ms["sycophantic_drift_rate"].n == 2
+
+
+def test_nan_confidence_is_left_out_not_counted_as_no_drift():
+    """Issue 15 defect 4: a NaN confidence counted as "no drift"."""
+    nan = {"A": math.nan, "B": -1.0, "C": -1.0, "D": -1.0}
+    p = Paired(arm="authority_wrong", items=["1", "2"], gold=["A"] * 2, base=["A", "A"], mani=["A", None],
+               asserted=["B"] * 2, base_lp=[LP_BASE, LP_BASE], mani_lp=[LP_MANI, nan])
+    ms = {m.name: m for m in arm_metrics(p, CFG)}
+    assert ms["sycophantic_drift_rate"].value == 1.0 and ms["sycophantic_drift_rate"].n == 1
+    assert all(m.value is None or math.isfinite(m.value) for m in ms.values())
+
+
+def test_no_usable_logprobs_gives_undefined_metrics_with_a_reason():
+    nan = {"A": math.nan, "B": -1.0, "C": -1.0, "D": -1.0}
+    p = Paired(arm="authority_wrong", items=["1"], gold=["A"], base=["A"], mani=[None], asserted=["B"],
+               base_lp=[LP_BASE], mani_lp=[nan])
+    ms = {m.name: m for m in arm_metrics(p, CFG)}
+    assert ms["delta_p_gold"].value is None and ms["delta_p_gold"].n == 0
+    assert "log-probs" in ms["delta_p_gold"].reason

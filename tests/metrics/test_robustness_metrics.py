@@ -134,3 +134,12 @@ def test_proportions_at_one_are_not_point_intervals():
     assert "Wilson" in acc.ci_method and "effective n 4.0 of 12" in acc.ci_method
     flips = next(m for m in metrics if m.name == "flip_rate" and m.variant == "typo")
     assert flips.value == 0.0 and flips.ci_high > 0.3
+
+
+def test_undefined_pdr_says_why():
+    """Issue 15 defect 4: an undefined metric says why (reason), distinct from a computed value."""
+    s = [sample("i0", "original", 1), sample("i0", "typo", 0, perturbation="typo")]
+    metrics, _ = robustness_metrics(s, [], CFG)
+    for m in metrics:
+        assert (m.value is None) == (m.reason is not None), m.name
+    assert "no original answer is right" in next(m for m in metrics if m.name == "performance_drop_rate").reason
