@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
+from harness.config.stats import StatsSpec
 from harness.config.templates import load_template
 from harness.config.yamlfile import ConfigFile, describe_error, load_yaml_mapping, validate
 from harness.core.records import Strict
@@ -231,6 +232,7 @@ class TaskSpec(Strict):
     generation: GenerationSpec = GenerationSpec()
     metrics: list[Literal[METRIC_NAMES]] = Field(default_factory=lambda: list(METRIC_NAMES))  # type: ignore[valid-type]
     limit: int | None = Field(None, ge=1, description="Use only the first N rows.")
+    stats: StatsSpec = Field(default_factory=StatsSpec, description="Group size, bootstrap resamples, CI level.")
 
     @model_validator(mode="after")
     def _one_kind_of_variant(self) -> TaskSpec:

@@ -38,6 +38,9 @@ class Estimated(Estimate):
     method: str = Field("", exclude=True)
 
 
+TIE = 1e-12  # values this close are the same value (floating-point noise in means)
+
+
 def _rng(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(name.encode())])
 
@@ -56,6 +59,23 @@ def estimate_mean(values: np.ndarray, clusters: np.ndarray, *, seed: int, name: 
     return Estimated(value=float(values.mean()), ci_low=low, ci_high=high, n=len(values), method=method), reps
 
 
+def extreme(groups: list[GroupValue], *, worst: bool, higher_is_better: bool = True,
+            include_small: bool = False) -> list[str]:
+    """Every group at the worst (or best) value, in name order: a tie names them all. Only groups with
+    min_group_size+ items compete unless `include_small`."""
+    pool = [g for g in groups if (include_small or not g.small) and g.value is not None]
+    if not pool:
+        return []
+    sign = 1.0 if higher_is_better == worst else -1.0  # the extreme is the minimum of sign * value
+    edge = min(sign * g.value for g in pool)  # type: ignore[operator]
+    return sorted(g.group for g in pool if abs(sign * g.value - edge) <= TIE)  # type: ignore[operator]
+
+
+def tied(names: list[str]) -> list[str]:
+    """`tied_groups` of a metric: the names when several tie, else none (`group` names the one)."""
+    return names if len(names) > 1 else []
+
+
 def group_breakdown(values: np.ndarray, clusters: np.ndarray, labels: list[str], key: str, *,
                     seed: int, resamples: int, level: float, min_group_size: int,
                     metric: str = "accuracy", variant: str | None = None, higher_is_better: bool = True,
@@ -70,14 +90,14 @@ def group_breakdown(values: np.ndarray, clusters: np.ndarray, labels: list[str],
                                      resamples=resamples, level=level, proportion=proportion)
         items = len(set(clusters[mask].tolist()))
         groups.append(GroupValue(group=g, items=items, small=items < min_group_size, **est.model_dump()))
-    eligible = [gv for gv in groups if not gv.small]
-    sign = 1.0 if higher_is_better else -1.0  # ties go to the alphabetically first group
-    worst = min(eligible, key=lambda gv: (sign * gv.value, gv.group)).group if eligible else None
-    best = min(eligible, key=lambda gv: (-sign * gv.value, gv.group)).group if eligible else None
+    worst_groups = extreme(groups, worst=True, higher_is_better=higher_is_better)
+    best_groups = extreme(groups, worst=False, higher_is_better=higher_is_better)
     ci = (wilson_method(level) + ", each group's own" if proportion
           else bootstrap_method(level, resamples, seed, f"each group of '{key}'"))
     return GroupBreakdown(key=key, metric=metric, variant=variant, higher_is_better=higher_is_better,
-                          min_group_size=min_group_size, groups=groups, worst=worst, best=best, ci_method=ci), reps
+                          min_group_size=min_group_size, groups=groups, worst=next(iter(worst_groups), None),
+                          best=next(iter(best_groups), None), worst_groups=worst_groups, best_groups=best_groups,
+                          ci_method=ci), reps
 
 
 def accuracy_metrics(correct: list[bool], invalid: list[bool], items: list[str],
@@ -110,20 +130,29 @@ def accuracy_metrics(correct: list[bool], invalid: list[bool], items: list[str],
 
 def _worst_metrics(bd: GroupBreakdown, reps: dict[str, np.ndarray], overall: Estimate, gap_ci: str,
                    level: float) -> list[Metric]:
-    eligible = [g for g in bd.groups if not g.small]
-    if not eligible:
+    lowest = extreme(bd.groups, worst=True, include_small=True)
+    low = next(g for g in bd.groups if g.group == lowest[0])
+    minimum = Metric(name="min_group_accuracy", value=low.value, ci_low=low.ci_low, ci_high=low.ci_high, n=low.n,
+                     group_key=bd.key, group=low.group, tied_groups=tied(lowest), small=low.small,
+                     ci_method=f"{bd.ci_method} (the group's own interval)",
+                     formula=f"min_g accuracy_g over every group of '{bd.key}', small groups included "
+                             f"(small: fewer than {bd.min_group_size} items)")
+    if not bd.worst_groups:
         return [Metric(name="worst_group_accuracy", value=None, n=0, group_key=bd.key,
                        formula=f"min_g accuracy_g over groups of '{bd.key}' with >= {bd.min_group_size} items",
-                       reason=f"no group of '{bd.key}' has {bd.min_group_size}+ items")]
-    worst = next(g for g in eligible if g.group == bd.worst)
+                       reason=f"no group of '{bd.key}' has {bd.min_group_size}+ items"), minimum]
+    worst = next(g for g in bd.groups if g.group == bd.worst)
+    ties = tied(bd.worst_groups)
     sizes = np.asarray([g.n for g in bd.groups], float)
     overall_reps = np.stack([reps[g.group] for g in bd.groups]).T @ sizes / sizes.sum()
     gap_low, gap_high = percentile_interval(overall_reps - reps[worst.group], level)
     return [
         Metric(name="worst_group_accuracy", value=worst.value, ci_low=worst.ci_low, ci_high=worst.ci_high, n=worst.n,
-               group_key=bd.key, group=worst.group, ci_method=f"{bd.ci_method} (the worst group's own interval)",
+               group_key=bd.key, group=worst.group, tied_groups=ties, small=False,
+               ci_method=f"{bd.ci_method} (the worst group's own interval)",
                formula=f"min_g accuracy_g over groups of '{bd.key}' with >= {bd.min_group_size} items"),
         Metric(name="worst_group_gap", value=float(overall.value - worst.value), ci_low=gap_low,
-               ci_high=gap_high, n=overall.n, group_key=bd.key, group=worst.group, ci_method=gap_ci,
+               ci_high=gap_high, n=overall.n, group_key=bd.key, group=worst.group, tied_groups=ties, ci_method=gap_ci,
                formula="accuracy - worst_group_accuracy"),
+        minimum,
     ]

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harness.metrics.groups import estimate_mean, group_breakdown
+from harness.metrics.groups import estimate_mean, group_breakdown, tied
 from harness.metrics.paired import mcnemar
 from harness.results.schema import BehaviourState, GroupBreakdown, Metric, Sample
 from harness.scoring.multiple_choice import usable_logprobs
@@ -247,6 +247,7 @@ def persuasion_metrics(samples: list[Sample], arms: list[str], group_keys: list[
             if n == 0 and worst is not None:
                 metrics.append(Metric(
                     name="worst_group_follow_rate", variant=p.arm, group_key=key, group=worst.group,
+                    tied_groups=tied(bd.worst_groups),
                     value=worst.value, ci_low=worst.ci_low, ci_high=worst.ci_high, n=worst.n,
                     ci_method=f"{bd.ci_method} (the worst group's own interval)",
                     formula=f"max_g follow_rate_g over groups of '{key}' with >= {cfg.min_group_size} items"))

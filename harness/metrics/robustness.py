@@ -20,7 +20,8 @@ Over all perturbations (metric `variant` = None):
 - accuracy_spread = max_v acc_v − min_v acc_v and accuracy_std (sample std, ddof 1) over the
   variants v = original and each perturbation; median_accuracy; mean_drop = mean_p accuracy_drop_p
   (When Punctuation Matters, §6.2: the formats are the variants)
-- worst_perturbation = the perturbation with the largest accuracy_drop (its value; ties: first declared)
+- worst_perturbation = the perturbation with the largest accuracy_drop (its value; ties: first declared
+  in `group`, every tied one in `tied_groups`)
 CIs: rates (accuracy, flip_rate, worst_case_accuracy, per group too) are proportions: Wilson score
 interval on the item-clustered effective n (draws of one item are correlated). Every other CI is a
 seeded percentile bootstrap over base items; one set of resampled items serves every variant,
@@ -37,7 +38,7 @@ import zlib
 import numpy as np
 
 from harness.metrics.bootstrap import bootstrap_method, percentile_interval, proportion_interval, wilson_method
-from harness.metrics.groups import group_breakdown
+from harness.metrics.groups import TIE, group_breakdown
 from harness.metrics.paired import mcnemar, paired_difference
 from harness.metrics.persuasion import Settings
 from harness.results.schema import GroupBreakdown, Metric, Sample
@@ -207,11 +208,12 @@ def robustness_metrics(samples: list[Sample], group_keys: list[str],
     add("median_accuracy", float(np.median(values)), boot.ci(np.median(reps, axis=1)), k, f"median_v accuracy_v {over}")
     add("mean_drop", float(np.mean(values[0] - values[1:])), boot.ci(np.mean(reps[:, :1] - reps[:, 1:], axis=1)), k - 1,
         "mean over perturbations of (accuracy_original - accuracy_p)")
-    worst_p = max(data.perturbations, key=lambda p: drops[p])  # first declared wins a tie
+    worst_p = max(data.perturbations, key=lambda p: drops[p])  # first declared; every tied one named
+    ties = [p for p in data.perturbations if abs(drops[p] - drops[worst_p]) <= TIE]
     src = next(m for m in metrics if m.name == "accuracy_drop" and m.variant == worst_p)
     add("worst_perturbation", src.value, (src.ci_low, src.ci_high), n,
         "the perturbation with the largest accuracy_drop; value = its accuracy_drop",
-        group_key="perturbation", group=worst_p)
+        group_key="perturbation", group=worst_p, tied_groups=ties if len(ties) > 1 else [])
 
     breakdowns: list[GroupBreakdown] = []
     items = np.asarray(data.items)

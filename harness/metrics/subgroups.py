@@ -45,7 +45,7 @@ from typing import Literal
 import numpy as np
 
 from harness.metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, percentile_interval, wilson_method
-from harness.metrics.groups import estimate_mean
+from harness.metrics.groups import estimate_mean, extreme, tied
 from harness.results.schema import GroupBreakdown, GroupValue, Metric, Sample
 
 SEP = " × "
@@ -98,11 +98,10 @@ def strata_breakdown(correct: Sequence[bool], items: Sequence[str], labels: Sequ
                                      level=level, proportion=True)
         n_items = len(set(clusters[mask].tolist()))
         groups.append(GroupValue(group=g, items=n_items, small=n_items < min_group_size, **est.model_dump()))
-    eligible = [gv for gv in groups if not gv.small]  # ties go to the alphabetically first value
-    worst = min(eligible, key=lambda gv: (gv.value, gv.group)).group if eligible else None
-    best = min(eligible, key=lambda gv: (-gv.value, gv.group)).group if eligible else None  # type: ignore[operator]
+    worst, best = extreme(groups, worst=True), extreme(groups, worst=False)  # ties: every value named
     return GroupBreakdown(key=key, metric="accuracy", variant=variant, min_group_size=min_group_size, groups=groups,
-                          worst=worst, best=best, ci_method=wilson_method(level) + ", each value's own"), reps
+                          worst=next(iter(worst), None), best=next(iter(best), None), worst_groups=worst,
+                          best_groups=best, ci_method=wilson_method(level) + ", each value's own"), reps
 
 
 def worst_class_accuracy(correct: Sequence[bool], items: Sequence[str], classes: Sequence[str], *,
@@ -119,7 +118,8 @@ def worst_class_accuracy(correct: Sequence[bool], items: Sequence[str], classes:
                       reason=f"no class of '{class_key}' has {min_group_size}+ items")
     worst = next(g for g in bd.groups if g.group == bd.worst)
     return Metric(name="worst_class_accuracy", value=worst.value, ci_low=worst.ci_low, ci_high=worst.ci_high,
-                  n=worst.n, group_key=class_key, group=worst.group, variant=variant, ci_method=ci,
+                  n=worst.n, group_key=class_key, group=worst.group, tied_groups=tied(bd.worst_groups), variant=variant,
+                  ci_method=ci,
                   formula=f"min_c recall_c, recall_c = accuracy over samples of gold class c ('{class_key}'), "
                           f"classes with >= {min_group_size} items")
 

@@ -49,9 +49,12 @@ class RunOptions(BaseModel):
     seed: int = 1234
     batch_size: int = 16
     limit: int | None = None
-    bootstrap_resamples: int = 1000
-    ci_level: float = 0.95
-    min_group_size: int = 10
+    bootstrap_resamples: int | None = None  # these three: None takes the task file's `stats:`
+    ci_level: float | None = None
+    min_group_size: int | None = None
+
+    def for_task(self, task: Task) -> RunOptions:
+        return self.model_copy(update=task.spec.stats.merged(**self.model_dump()).model_dump())
 
 
 Progress = Callable[[int], None]
@@ -188,6 +191,7 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
              on_plan: Callable[[Estimate], None] | None = None) -> RunResult:
     started = time.perf_counter()
     task = task.with_limit(options.limit)
+    options = options.for_task(task)
     data = TaskData(task)  # every row checked here, before anything is asked of the model
     faults.reached("dataset_loaded")
 
@@ -250,6 +254,7 @@ Metrics = tuple[list[Metric], list[GroupBreakdown], list[BehaviourState]]
 
 def task_metrics(task: Task, samples: list[Sample], options: RunOptions) -> Metrics:
     """Every metric the task asks for, with its group breakdowns (and persuasion states)."""
+    options = options.for_task(task)
     # Headline metrics on the unpressured prompts (`neutral` with persuasion arms, else `original`).
     reference = "neutral" if task.spec.persuasion else "original"
     base = [s for s in samples if s.variant == reference]

@@ -28,7 +28,12 @@ class Metric(Estimate):
     formula: str = Field(description="how the value was computed (SPEC.md terms)")
     ci_method: str | None = None
     group_key: str | None = None
-    group: str | None = Field(None, description="for worst/best-group metrics: which group")
+    group: str | None = Field(None, description="for worst/best-group metrics: which group (the first of "
+                                                 "tied_groups when several tie)")
+    tied_groups: list[str] = Field(default_factory=list, description="for worst/best-group metrics: every group "
+                                                                     "at this value when several tie")
+    small: bool | None = Field(None, description="for group metrics: the group has fewer items than "
+                                                 "min_group_size")
     variant: str | None = Field(None, description="the variant or persuasion arm the metric is about")
     p_value: float | None = Field(None, description="for paired differences: two-sided p-value of no difference")
     test: str | None = Field(None, description="how p_value was computed")
@@ -59,8 +64,11 @@ class GroupBreakdown(BaseModel):
     higher_is_better: bool = Field(True, description="False for rates such as follow_rate: worst = highest")
     min_group_size: int
     groups: list[GroupValue]
-    worst: str | None
-    best: str | None
+    worst: str | None = Field(description="the first of worst_groups")
+    best: str | None = Field(description="the first of best_groups")
+    worst_groups: list[str] = Field(default_factory=list, description="every group at the worst value (ties), "
+                                                                      "among groups with min_group_size+ items")
+    best_groups: list[str] = Field(default_factory=list, description="every group at the best value (ties)")
     ci_method: str | None = Field(None, description="how each group's interval was computed")
 
 
