@@ -15,7 +15,7 @@ GROUP = {"i0": "g1", "i1": "g1", "i2": "g2", "i3": "g2"}
 
 def sample(item, variant, option, *, perturbation=None, repeat=0):
     """Gold is option 0 of every item; `option` is the item's own option the model chose."""
-    return Sample(item_id=item, variant=variant, groups={"domain": GROUP[item]}, messages=[],
+    return Sample(item_id=item, variant=variant, groups={"domain": GROUP.get(item, "g1")}, messages=[],
                   choices=["w", "x", "y", "z"], labels=["A", "B", "C", "D"], target="A", output=None,
                   label_logprobs=None,
                   predicted=None if option is None else "ABCD"[option], predicted_option=option,
@@ -48,22 +48,25 @@ def test_per_perturbation_values():
     assert v[("performance_drop_rate", "typo")] == pytest.approx(0.0)
     assert v[("flip_rate", "typo")] == pytest.approx(3 / 8)
     assert v[("worst_case_accuracy", "typo")] == pytest.approx(0.25)
-    assert v[("cohens_h", "typo")] == pytest.approx((h(0.5, 1) + 0 + h(0.5, 0) + 0) / 4)  # = 0
+    assert v[("cohens_h", "typo")] == pytest.approx(h(0.5, 0.5))  # on the proportions: accuracy 0.5 -> 0.5
     assert v[("accuracy", "shuffle")] == pytest.approx(0.25)
     assert v[("accuracy_drop", "shuffle")] == pytest.approx(0.25)
     assert v[("performance_drop_rate", "shuffle")] == pytest.approx(0.5)
     assert v[("flip_rate", "shuffle")] == pytest.approx(0.75)
     assert v[("worst_case_accuracy", "shuffle")] == pytest.approx(0.25)
-    assert v[("cohens_h", "shuffle")] == pytest.approx(-0.25)
+    assert v[("cohens_h", "shuffle")] == pytest.approx(h(0.25, 0.5))  # not -0.25 = minus the accuracy drop
 
 
 def test_over_all_perturbations():
     metrics, _ = robustness_metrics(fixture(), ["domain"], CFG)
     v = {m.name: m for m in metrics if m.variant is None}
     assert v["worst_case_accuracy"].value == 0.0  # every item fails some draw
-    assert v["performance_drop_rate"].value == pytest.approx(1 - (1 / 3 + 2 / 3 + 1 / 3 + 1 / 3) / 2)
-    assert v["flip_rate"].value == pytest.approx(6 / 12)
-    assert v["cohens_h"].value == pytest.approx((h(1 / 3, 1) + h(2 / 3, 1) + h(1 / 3, 0) + h(1 / 3, 0)) / 4)
+    # each perturbation weighs equally (PromptBench averages per attack), however many draws it has
+    assert v["performance_drop_rate"].value == pytest.approx((0.0 + 0.5) / 2)
+    assert v["flip_rate"].value == pytest.approx((3 / 8 + 3 / 4) / 2)
+    assert v["cohens_h"].value == pytest.approx((h(0.5, 0.5) + h(0.25, 0.5)) / 2)
+    for name in ("performance_drop_rate", "flip_rate", "cohens_h"):
+        assert "each perturbation weighing equally" in v[name].formula
     assert v["accuracy_spread"].value == pytest.approx(0.25)
     assert v["accuracy_std"].value == pytest.approx(statistics.stdev([0.5, 0.5, 0.25]))
     assert v["median_accuracy"].value == pytest.approx(0.5)
@@ -143,3 +146,23 @@ def test_undefined_pdr_says_why():
     for m in metrics:
         assert (m.value is None) == (m.reason is not None), m.name
     assert "no original answer is right" in next(m for m in metrics if m.name == "performance_drop_rate").reason
+
+
+def test_cohens_h_is_on_the_proportions_and_agrees_in_sign_with_the_drop():
+    """Issue 15 defect 6: the per-item mean of h read +0.051 where h on the pooled proportions was
+    -0.0009 and PDR +0.005; with one draw per item it was exactly minus the accuracy drop."""
+    # 11 items, original right on 4. One perturbation, three draws per item, exactly one draw of
+    # every item right: accuracy 4/11 -> 1/3, a drop (PDR 1 - (11/3)/4 = 1/12) that h must show
+    # as negative, while the per-item mean of h is positive (gains from 0 weigh more in arcsine).
+    s = []
+    for i in range(11):
+        s.append(sample(f"i{i}", "original", 0 if i < 4 else 1))
+        s += [sample(f"i{i}", f"p#{r}", 0 if r == 0 else 2, perturbation="p", repeat=r) for r in range(3)]
+    metrics, _ = robustness_metrics(s, [], CFG)
+    v = {(m.name, m.variant): m.value for m in metrics}
+    per_item_mean = (4 * h(1 / 3, 1) + 7 * h(1 / 3, 0)) / 11  # the old aggregation
+    assert per_item_mean > 0
+    assert v[("performance_drop_rate", "p")] == pytest.approx(1 / 12)
+    assert v[("cohens_h", "p")] == pytest.approx(h(1 / 3, 4 / 11)) and v[("cohens_h", "p")] < 0
+    m = next(m for m in metrics if m.name == "cohens_h" and m.variant == "p")
+    assert m.ci_low <= m.value <= m.ci_high
