@@ -14,10 +14,15 @@ Per perturbation p (metric `variant` = p):
 - flip_rate = mean_ir f_ir                                          (FLUKE unrobustness U%, §7.1)
 - worst_case_accuracy = mean_i min_r c_ir                           (ReCode RP_s@1, §5.2; = accuracy when s = 1)
 - cohens_h = (2·asin√acc_p − 2·asin√acc_o) / π                      (normalised Cohen's h, §8, on the proportions)
+- robust_drop = (Pass@1 − RP_s@1) / Pass@1, Pass@1 = acc_o, RP_s@1 = worst_case_accuracy
+                                                                    (ReCode Robust Drop_s@1, §5.2; undefined if Σ o = 0)
+- robust_relative = mean_i (1[o_i = 1 and min_r c_ir = 0] + 1[o_i = 0 and max_r c_ir = 1])
+                                                                    (ReCode Robust Relative_s@1, §5.2)
 Over all perturbations (metric `variant` = None), each of the P perturbations weighing equally
 (PromptBench averages per attack), however many draws it has:
 - performance_drop_rate, flip_rate, cohens_h = (1/P) Σ_p of the per-perturbation value
 - worst_case_accuracy = mean_i min over every perturbed draw of c   (RP_s@1 over all perturbations)
+- robust_drop, robust_relative with min_r / max_r over every perturbed draw of the item
 - accuracy_spread = max_v acc_v − min_v acc_v and accuracy_std (sample std, ddof 1) over the
   variants v = original and each perturbation; median_accuracy; mean_drop = mean_p accuracy_drop_p
   (When Punctuation Matters, §6.2: the formats are the variants)
@@ -58,6 +63,34 @@ def cohens_h(p_pert: np.ndarray | float, p_orig: np.ndarray | float) -> np.ndarr
     return (2 * np.arcsin(np.sqrt(p_pert)) - 2 * np.arcsin(np.sqrt(p_orig))) / math.pi
 
 
+def robust_drop(nominal: Any, robust: Any) -> Any:
+    """ReCode Robust Drop_s@k = (Pass@k − RP_s@k) / Pass@k (SPEC.md §5.2) from per-item values along the
+    last axis: nominal_i = item i's pass estimate on its nominal prompt (greedy: 1[correct]; sampling:
+    est(n, c_i, k)) and robust_i = its robust pass (greedy: min over the s variants; sampling:
+    est(n, rc_s(i), k)). None (a float) or NaN (replicate arrays) when Pass@k = 0."""
+    nominal, robust = np.asarray(nominal, float), np.asarray(robust, float)
+    passed = nominal.mean(axis=-1)
+    if np.ndim(passed) == 0:
+        return None if passed == 0 else float((passed - robust.mean()) / passed)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (passed - robust.mean(axis=-1)) / passed
+
+
+def robust_relative(to_fail: Any, to_pass: Any) -> Any:
+    """ReCode Robust Relative_s@k = RC⁻_s@k + RC⁺_s@k (SPEC.md §5.2): the mean over items of the changes
+    away from the nominal outcome, along the last axis. Greedy (`greedy_changes`): to_fail_i = 1[nominal
+    right and some variant wrong], to_pass_i = 1[nominal wrong and some variant right]; sampling:
+    est(n, ·, k) of the per-item counts of such flipped samples."""
+    total = np.asarray(to_fail, float) + np.asarray(to_pass, float)
+    return float(total.mean()) if total.ndim == 1 else total.mean(axis=-1)
+
+
+def greedy_changes(nominal: Any, draws: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Per item, for 0/1 outcomes: (1[nominal = 1 and min_j draw_j = 0], 1[nominal = 0 and max_j draw_j = 1])."""
+    o, d = np.asarray(nominal, float), np.asarray(draws, float)
+    return o * (1 - d.min(axis=1)), (1 - o) * d.max(axis=1)
+
+
 def _pdr(pert_mean: np.ndarray, orig: np.ndarray) -> float | None:
     total = orig.sum(axis=-1)
     if np.ndim(total) == 0:
@@ -76,7 +109,7 @@ class _Metrics(list[Metric]):
     def add(self, name: str, value: float | None, ci: Interval, count: int, formula: str,
             variant: str | None = None, **extra: Any) -> Metric:
         method = ci[2] if len(ci) > 2 else self.bootstrap  # a rate's Wilson interval says so itself
-        reason = NO_RIGHT_ORIGINAL if value is None and name == "performance_drop_rate" else None
+        reason = NO_RIGHT_ORIGINAL if value is None and name in ("performance_drop_rate", "robust_drop") else None
         self.append(Metric(name=name, value=value, ci_low=ci[0], ci_high=ci[1], n=count, formula=formula,
                            ci_method=method if ci[0] is not None else None, variant=variant, reason=reason, **extra))
         return self[-1]
@@ -123,6 +156,7 @@ def robustness_metrics(samples: list[Sample], group_keys: list[str],
         add("cohens_h", h, boot.ci(h_reps), n,
             "(2 asin sqrt(accuracy_p) - 2 asin sqrt(accuracy_original)) / pi (normalised Cohen's h on the "
             "proportions)", p)
+        _recode(add, boot, data.o, c, f"s = {s}", p)
         pooled["performance_drop_rate"].append((pdr, pdr_reps))
         pooled["flip_rate"].append((float(f.mean()), f.mean(axis=1)[boot.idx].mean(axis=1)))
         pooled["cohens_h"].append((h, h_reps))
@@ -131,6 +165,7 @@ def robustness_metrics(samples: list[Sample], group_keys: list[str],
     worst_all = all_c.min(axis=1)
     add("worst_case_accuracy", float(worst_all.mean()), boot.rate(worst_all), n,
         f"mean_i min over all {all_c.shape[1]} perturbed draws of 1[correct] (ReCode RP_s@1 over every perturbation)")
+    _recode(add, boot, data.o, all_c, f"every perturbed draw ({all_c.shape[1]})", None)
     k_p = len(data.perturbations)
     for name, what in (("performance_drop_rate", "PDR_p"), ("flip_rate", "flip_rate_p"), ("cohens_h", "h_p")):
         values = [v for v, _ in pooled[name]]
@@ -158,6 +193,18 @@ def robustness_metrics(samples: list[Sample], group_keys: list[str],
         "the perturbation with the largest accuracy_drop; value = its accuracy_drop",
         group_key="perturbation", group=worst_p, tied_groups=ties if len(ties) > 1 else [])
     return list(metrics), _breakdowns(data, group_keys, cfg)
+
+
+def _recode(add: Any, boot: Boot, o: np.ndarray, c: np.ndarray, over: str, variant: str | None) -> None:
+    """ReCode's Robust Drop_s@1 and Robust Relative_s@1 of the draws `c` (items × draws) against `o`."""
+    worst = c.min(axis=1)
+    add("robust_drop", robust_drop(o, worst), boot.ci(np.asarray(robust_drop(o[boot.idx], worst[boot.idx]))), len(o),
+        f"(Pass@1 - RP_s@1) / Pass@1, Pass@1 = mean_i o_i, RP_s@1 = mean_i min_r c_ir over {over} "
+        "(ReCode Robust Drop_s@1)", variant)
+    change = np.sum(greedy_changes(o, c), axis=0)  # 0/1 per item: the nominal outcome changed
+    add("robust_relative", robust_relative(*greedy_changes(o, c)), boot.rate(change), len(o),
+        f"mean_i (1[o_i = 1, min_r c_ir = 0] + 1[o_i = 0, max_r c_ir = 1]) over {over} (ReCode Robust Relative_s@1)",
+        variant)
 
 
 def _breakdowns(data: Aligned, group_keys: list[str], cfg: Settings) -> list[GroupBreakdown]:

@@ -40,8 +40,9 @@ def latest_per_cell(runs: list[RunResult]) -> dict[tuple[str, str], RunResult]:
 
 
 ARM_COLUMNS = ("accuracy", "accuracy_drop", "follow_rate", "invalid_rate", "delta_p_gold", "delta_p_asserted",
-               "sycophantic_drift_rate", "misleading_rate", "robust_accuracy", "flip_correct_to_wrong",
-               "flip_wrong_to_correct", "performance_drop_rate", "flip_rate", "worst_case_accuracy", "cohens_h")
+               "delta_conf", "sycophantic_drift_rate", "misleading_rate", "robust_accuracy", "flip_correct_to_wrong",
+               "flip_wrong_to_correct", "performance_drop_rate", "flip_rate", "worst_case_accuracy", "robust_drop",
+               "robust_relative", "cohens_h")
 
 
 def arm_table(run: RunResult) -> tuple[list[str], list[str], dict[tuple[str, str], Metric]]:

@@ -166,3 +166,33 @@ def test_cohens_h_is_on_the_proportions_and_agrees_in_sign_with_the_drop():
     assert v[("cohens_h", "p")] == pytest.approx(h(1 / 3, 4 / 11)) and v[("cohens_h", "p")] < 0
     m = next(m for m in metrics if m.name == "cohens_h" and m.variant == "p")
     assert m.ci_low <= m.value <= m.ci_high
+
+
+def test_recode_robust_drop_and_relative_from_per_item_values():
+    """Issue 15 defect 8: ReCode's Robust Drop_s and Robust Relative_s (SPEC.md §5.2), as functions
+    of per-item values that a pass@k estimator can feed (greedy: 0/1 outcomes)."""
+    from harness.metrics.robustness import greedy_changes, robust_drop, robust_relative
+
+    nominal = [1, 1, 0, 0]
+    draws = [[1, 0], [1, 1], [1, 0], [0, 0]]
+    assert robust_drop(nominal, [min(d) for d in draws]) == pytest.approx((0.5 - 0.25) / 0.5)
+    to_fail, to_pass = greedy_changes(nominal, draws)
+    assert to_fail.tolist() == [1, 0, 0, 0] and to_pass.tolist() == [0, 0, 1, 0]
+    assert robust_relative(to_fail, to_pass) == pytest.approx(0.5)
+    assert robust_drop([0, 0], [0, 0]) is None  # Pass@k = 0: no drop relative to nothing
+    # sampling form: per-item pass@k estimates in, the same formulas
+    assert robust_drop([0.9, 0.5], [0.6, 0.2]) == pytest.approx((0.7 - 0.4) / 0.7)
+    assert robust_relative([0.3, 0.0], [0.0, 0.1]) == pytest.approx(0.2)
+
+
+def test_recode_metrics_per_perturbation_and_overall():
+    metrics, _ = robustness_metrics(fixture(), ["domain"], CFG)
+    v = {(m.name, m.variant): m for m in metrics}
+    assert v[("robust_drop", "typo")].value == pytest.approx(0.5)
+    assert v[("robust_relative", "typo")].value == pytest.approx(0.5)
+    assert v[("robust_drop", "shuffle")].value == pytest.approx(0.5)
+    assert v[("robust_relative", "shuffle")].value == pytest.approx(0.75)
+    assert v[("robust_drop", None)].value == pytest.approx(1.0)  # every item fails some draw
+    assert v[("robust_relative", None)].value == pytest.approx(1.0)
+    assert "Wilson" in v[("robust_relative", "typo")].ci_method
+    assert "ReCode" in v[("robust_drop", "typo")].formula
