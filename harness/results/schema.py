@@ -73,13 +73,14 @@ class GroupBreakdown(BaseModel):
 
 
 class BehaviourState(Estimate):
-    """One of PARROT's eight behavioural states (SPEC.md §1.6): its share, with CI, among the
-    items of one guidance arm (n), and its count."""
+    """One of PARROT's eight behavioural states (SPEC.md §1.6), or the unreadable row (number 0):
+    its share, with CI, among the items of one guidance arm (n), and its count."""
 
     family: str = Field(description="authority or user_belief")
     arm: str
     guidance: Literal["Correct", "Wrong"]
-    number: int = Field(ge=1, le=8)
+    number: int = Field(ge=0, le=8, description="1-8: PARROT's states; 0: an unreadable answer (neutral or "
+                                                "under pressure), outside the eight")
     state: str
     count: int
     ci_method: str | None = None
