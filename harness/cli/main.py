@@ -140,6 +140,9 @@ def run(
             if result.counts.requests_cached:
                 out.print(f"{task.spec.name}: {result.counts.requests_cached} of {result.counts.requests_unique} "
                           "requests answered from the cache")
+            for arm, count in result.counts.skipped.items():
+                out.print(f"{task.spec.name}: {arm} skipped on {count} items (it could not apply: no wrong option "
+                          "left to assert; counts.skipped)", markup=False, highlight=False)
             if result.counts.truncated:
                 out.print(f"{task.spec.name}: {result.counts.truncated} prompts lost their first tokens to fit the "
                           "context (prompt.truncate: left; per sample: prompt_truncated)")
@@ -206,7 +209,7 @@ def validate(
     from harness.config.spec import load_task
     from harness.data.items import TaskData
     from harness.pipeline.plan import plan
-    from harness.variants.arms import second_turn
+    from harness.variants.arms import may_skip, second_turn
     from harness.variants.variant import make_variants
 
     failed = 0
@@ -222,6 +225,10 @@ def validate(
                     for v in variants:  # dialogue follow-ups are written after the first answer: render them too
                         if v.turns == 2:
                             second_turn(task, v, None)
+                    for arm, count in may_skip(task, items).items():
+                        out.print(f"note {f}: {arm} cannot apply to {count} items with too few options (after a wrong "
+                                  "first answer, for are_you_sure_wrong); they are skipped and counted in "
+                                  "counts.skipped", markup=False, highlight=False)
                 detail = f", {dataset.count} items"
             out.print(f"ok  {f} ({task.spec.name}{detail})", markup=False, highlight=False)
         except HarnessError as exc:

@@ -20,11 +20,12 @@ from harness.data.items import Item, TaskData
 from harness.metrics.groups import accuracy_metrics
 from harness.metrics.hallucination import nomiracl_metrics, open_answer_metrics
 from harness.metrics.persuasion import Settings as PersuasionSettings
-from harness.metrics.persuasion import persuasion_metrics
+from harness.metrics.persuasion import persuasion_metrics, skipped_items
 from harness.metrics.robustness import robustness_metrics
 from harness.metrics.subgroups import gold_classes, subgroup_metrics
 from harness.pipeline.cache import RequestCache, cache_key
-from harness.pipeline.plan import Plan, followup_request, plan
+from harness.pipeline.dialogue import second_turns
+from harness.pipeline.plan import Plan, plan
 from harness.results import environment
 from harness.results.io import AtomicFile, atomic_write_text, sample_lines
 from harness.results.schema import (
@@ -38,10 +39,9 @@ from harness.results.schema import (
     TaskRecord,
     Timing,
 )
-from harness.scoring.multiple_choice import SampleScore, first_answer_text, score_multiple_choice
+from harness.scoring.multiple_choice import SampleScore, score_multiple_choice
 from harness.scoring.open_answer import score_open_answer
 from harness.scoring.rag import score_rag
-from harness.variants.arms import second_turn
 from harness.variants.variant import Variant, make_variants
 
 
@@ -149,17 +149,11 @@ def answer_chunk(task: Task, chunk: Chunk, backend: Backend, cache: RequestCache
                  progress: Progress | None) -> Answered:
     """Both waves of one chunk, then every sample scored."""
     t0 = time.perf_counter()
-    variants, first = list(chunk.variants), chunk.first
+    first = chunk.first
     # Wave 1: every single-turn prompt and every dialogue's first turn, as one batch.
     answers, from_cache = answer(first.unique, backend, cache, progress)
-    # Wave 2: every dialogue's second turn, after the model's own first answer.
-    final = list(first.requests)
-    for i in chunk.dialogues:
-        response = answers[first.requests[i].key]
-        first_label = score_multiple_choice(variants[i], response, task.spec.answer).predicted
-        reply = first_answer_text(response, first_label, task.spec.answer)
-        variants[i] = second_turn(task, variants[i], first_label)
-        final[i] = followup_request(task, variants[i], first.requests[i], reply, seed)
+    # Wave 2: every dialogue's second turn, after the model's own first answer (None: the arm is skipped).
+    variants, final = second_turns(task, chunk.variants, first, answers, chunk.dialogues, seed)
     second = list({final[i].key: final[i] for i in chunk.dialogues if final[i].key not in answers}.values())
     if second:
         more, cached = answer(second, backend, cache, progress)
@@ -170,6 +164,8 @@ def answer_chunk(task: Task, chunk: Chunk, backend: Backend, cache: RequestCache
     score_of = scorer(task)
     samples = []
     for variant, request in zip(variants, final):
+        if variant is None:
+            continue
         response = answers[request.key]
         score = score_of(variant, response)
         samples.append(Sample(
@@ -236,7 +232,7 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
         environment=environment.capture(),
         counts=Counts(items=planned.items, samples=len(samples), requests_unique=requests,
                       requests_cached=from_cache, invalid=sum(s.invalid for s in samples),
-                      truncated=sum(s.prompt_truncated > 0 for s in samples)),
+                      truncated=sum(s.prompt_truncated > 0 for s in samples), skipped=skipped_items(task, samples)),
         metrics=metrics,
         groups=breakdowns,
         states=states,

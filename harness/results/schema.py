@@ -119,6 +119,8 @@ class Counts(BaseModel):
     requests_cached: int = Field(0, description="answered from the request cache, not sent to the model")
     invalid: int
     truncated: int = Field(0, description="samples whose prompt lost its first tokens (prompt.truncate: left)")
+    skipped: dict[str, int] = Field(default_factory=dict, description="per persuasion arm, the items it could not "
+                                    "apply to (no wrong option left to assert): no sample, not in its metrics")
 
 
 class Timing(BaseModel):

@@ -142,3 +142,16 @@ def test_run_takes_the_statistics_options(make_task, tmp_path):
     (run,) = (tmp_path / "runs").iterdir()
     settings = json.loads((run / "results.json").read_text())["settings"]
     assert (settings["min_group_size"], settings["bootstrap_resamples"], settings["ci_level"]) == (1, 20, 0.8)
+
+
+def test_validate_notes_an_arm_that_may_be_skipped(make_task):
+    """Issue 15 defect 1: `harness validate` accepted a 2-option task whose are_you_sure_wrong arm then crashed."""
+    rows = [{"id": f"q{i}", "domain": "d", "question": f"Q{i}?", "choices": ["yes", "no"], "answer": "A"}
+            for i in range(3)]
+    persuasion = (f"persuasion:\n  arms: [neutral, are_you_sure_wrong]\n"
+                  f"  templates: {ROOT / 'prompts' / 'persuasion'}")
+    task = make_task(rows=rows, yaml_text=task_yaml(choices="choices:\n  field: choices\n  labels: [A, B]",
+                                                    persuasion=persuasion))
+    result = cli("validate", str(task))
+    assert result.exit_code == 0, result.output
+    assert "are_you_sure_wrong cannot apply to 3 items" in " ".join(result.output.split())
