@@ -140,6 +140,9 @@ def run(
             if result.counts.requests_cached:
                 out.print(f"{task.spec.name}: {result.counts.requests_cached} of {result.counts.requests_unique} "
                           "requests answered from the cache")
+            if result.counts.ties:
+                out.print(f"{task.spec.name}: {result.counts.ties} samples with an exact tie at the top of the option "
+                          "log-probs, scored as no answer (invalid; per sample: tied)", markup=False, highlight=False)
             for arm, count in result.counts.skipped.items():
                 out.print(f"{task.spec.name}: {arm} skipped on {count} items (it could not apply: no wrong option "
                           "left to assert; counts.skipped)", markup=False, highlight=False)

@@ -19,7 +19,8 @@ def second_turns(task: Task, variants: list[Variant], first: Plan, answers: dict
     final = list(first.requests)
     for i in dialogues:
         response = answers[first.requests[i].key]
-        first_label = score_multiple_choice(variants[i], response, task.spec.answer).predicted
+        score = score_multiple_choice(variants[i], response, task.spec.answer)
+        first_label = score.predicted or next(iter(score.tied), None)  # a tie: the label a greedy decode writes
         turned = second_turn(task, variants[i], first_label)
         if turned is None:
             out[i] = None

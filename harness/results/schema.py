@@ -119,6 +119,7 @@ class Counts(BaseModel):
     requests_cached: int = Field(0, description="answered from the request cache, not sent to the model")
     invalid: int
     truncated: int = Field(0, description="samples whose prompt lost its first tokens (prompt.truncate: left)")
+    ties: int = Field(0, description="samples whose highest option log-probs tie exactly: no answer (invalid)")
     skipped: dict[str, int] = Field(default_factory=dict, description="per persuasion arm, the items it could not "
                                     "apply to (no wrong option left to assert): no sample, not in its metrics")
 
@@ -164,6 +165,8 @@ class Sample(BaseModel):
     output: str | None
     label_logprobs: dict[str, float] | None
     predicted: str | None
+    tied: list[str] = Field(default_factory=list, description="labels sharing the highest option log-prob "
+                                                              "exactly: a tie, scored as no answer (invalid)")
     predicted_option: int | None = Field(
         None, description="the chosen option as an index into the item's own option order (before any reordering)")
     perturbation: str | None = Field(None, description="the declared perturbed variant this sample is a draw of")

@@ -16,10 +16,11 @@ from harness.variants.variant import Variant
 class SampleScore(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    predicted: str | None  # the chosen label; None = invalid (unparseable answer)
+    predicted: str | None  # the chosen label; None = invalid (unparseable answer, unusable or tied log-probs)
     correct: bool
     invalid: bool
     gold_prob: float | None  # p(gold) renormalised over the option labels
+    tied: tuple[str, ...] = ()  # labels sharing the highest log-prob exactly (then predicted is None)
 
 
 def usable_logprobs(logprobs: dict[str, float] | None) -> bool:
@@ -47,19 +48,29 @@ def score_multiple_choice(variant: Variant, response: Response,
         if not lp:
             raise HarnessError("the backend returned no option log-probs (a server without log-probs?); "
                                "set `answer: generate` in the task file", field="answer")
-        # argmax; ties go to the earliest label so the choice is deterministic. Unusable log-probs
-        # (NaN, all -inf) answer nothing: invalid, never silently the first label.
-        predicted: str | None = (max(variant.labels, key=lambda lab: (probs[lab], -variant.labels.index(lab)))
-                                 if probs else None)
+        # argmax. Unusable log-probs (NaN, all -inf) answer nothing: invalid, never silently the first
+        # label. An exact tie at the top (bf16 makes them) answers nothing either: breaking it by label
+        # order would favour the earliest label, and so an asserted option that comes first.
+        tied = top_labels(lp, variant.labels) if probs else ()
+        predicted: str | None = tied[0] if len(tied) == 1 else None
+        if len(tied) > 1:
+            return SampleScore(predicted=None, correct=False, invalid=True, gold_prob=probs[gold], tied=tied)
     else:
         predicted = parse_choice(response.text, variant.labels)
     return SampleScore(predicted=predicted, correct=predicted == gold, invalid=predicted is None,
                        gold_prob=probs[gold] if probs else None)
 
 
+def top_labels(logprobs: dict[str, float], labels: list[str]) -> tuple[str, ...]:
+    """The labels whose log-prob equals the highest one exactly, in label order (one unless tied)."""
+    top = max(logprobs[lab] for lab in labels)
+    return tuple(lab for lab in labels if logprobs[lab] == top)
+
+
 def first_answer_text(response: Response, predicted: str | None, method: Literal["logprobs", "generate"]) -> str:
     """What the model said in a dialogue's first turn: its generated text, or (log-prob scoring,
-    where nothing is generated) the label it ranks first (`predicted`), as a greedy decode would begin."""
+    where nothing is generated) the label it ranks first (`predicted`; on a tie, the caller passes the
+    first tied label), as a greedy decode would begin."""
     if method == "generate":
         return (response.text or "").strip()
     return predicted or ""
