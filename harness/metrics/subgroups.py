@@ -44,6 +44,7 @@ from typing import Literal
 
 import numpy as np
 
+from harness.config.spec import Task
 from harness.metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, percentile_interval, wilson_method
 from harness.metrics.groups import estimate_mean, extreme, tied
 from harness.results.schema import GroupBreakdown, GroupValue, Metric, Sample
@@ -56,6 +57,12 @@ def intersect(groups_a: Sequence[str], groups_b: Sequence[str], *, sep: str = SE
     if len(groups_a) != len(groups_b):
         raise ValueError(f"cannot intersect {len(groups_a)} labels with {len(groups_b)}")
     return [f"{a}{sep}{b}" for a, b in zip(groups_a, groups_b)]
+
+
+def task_classes(task: Task, samples: Sequence[Sample]) -> tuple[list[str], str]:
+    """Each sample's class and the class key: the task's `stats.class_column`, else the gold letter."""
+    column = task.spec.stats.class_column
+    return ([s.groups[column] for s in samples], column) if column else (gold_classes(samples), "gold_label")
 
 
 def gold_classes(samples: Sequence[Sample], by: Literal["label", "text"] = "label") -> list[str]:

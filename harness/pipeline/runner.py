@@ -22,7 +22,7 @@ from harness.metrics.hallucination import nomiracl_metrics, open_answer_metrics
 from harness.metrics.persuasion import Settings as PersuasionSettings
 from harness.metrics.persuasion import persuasion_metrics, skipped_items
 from harness.metrics.robustness import robustness_metrics
-from harness.metrics.subgroups import gold_classes, subgroup_metrics
+from harness.metrics.subgroups import subgroup_metrics, task_classes
 from harness.pipeline.cache import RequestCache, cache_key
 from harness.pipeline.dialogue import second_turns
 from harness.pipeline.plan import Plan, plan
@@ -271,8 +271,9 @@ def task_metrics(task: Task, samples: list[Sample], options: RunOptions) -> Metr
         breakdowns.extend(more[1])
 
     if task.spec.type == "multiple_choice":  # per gold class (SubpopBench worst-class, balanced; MacroStd)
-        add(subgroup_metrics([s.correct for s in base], [s.item_id for s in base], gold_classes(base), groups(base),
-                             class_key="gold_label", **boot))
+        classes, class_key = task_classes(task, base)
+        add(subgroup_metrics([s.correct for s in base], [s.item_id for s in base], classes, groups(base),
+                             class_key=class_key, **boot))
     states: list[BehaviourState] = []
     settings = PersuasionSettings(seed=options.seed, resamples=options.bootstrap_resamples, level=options.ci_level,
                                   min_group_size=options.min_group_size)

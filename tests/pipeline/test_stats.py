@@ -44,3 +44,37 @@ def test_without_a_stats_block_the_defaults_apply(make_task, tmp_path):
     task, backend = replay_task(make_task, tmp_path)
     s = run_task(task, backend, RunOptions(), tmp_path / "a").settings
     assert (s.min_group_size, s.bootstrap_resamples, s.ci_level) == (10, 1000, 0.95)
+
+
+def test_a_class_column_replaces_the_gold_letter_as_the_class(make_task, tmp_path):
+    """Issue 15 defect 9: the "class" of worst_class_accuracy is the gold letter (a position-bias
+    measure) unless the task names a class column."""
+    rows = [{**r, "kind": "fact" if i % 2 else "date"} for i, r in enumerate(ROWS)]
+    recorded = tmp_path / "recorded.jsonl"
+    recorded.write_text("".join(json.dumps({"id": f"q{i}", "output": o, "model": "m"}) + "\n"
+                                for i, o in enumerate(OUTPUTS)))
+    task = load_task(make_task(rows=rows, yaml_text=task_yaml(answer="answer: generate",
+                                                              stats="stats:\n  class_column: kind")))
+    (backend,) = replay_backends(task, f"replay:{recorded}", seed=RunOptions().seed)
+    result = run_task(task, backend, RunOptions(min_group_size=1), tmp_path / "run")
+    worst = result.metric("worst_class_accuracy")
+    assert worst.group_key == "kind" and worst.group in ("date", "fact")
+    # dates q0 q2 .. q10: right on q0 q2 q4 q6 q10 (5/6); facts q1 .. q11: right on q1 q3 q5 (3/6)
+    assert worst.group == "fact" and worst.value == 0.5
+    assert result.metric("balanced_accuracy").value == (5 / 6 + 3 / 6) / 2
+    default, _ = replay_task(make_task, tmp_path)
+    (backend,) = replay_backends(default, f"replay:{recorded}", seed=RunOptions().seed)
+    worst = run_task(default, backend, RunOptions(min_group_size=1), tmp_path / "plain").metric("worst_class_accuracy")
+    assert worst.group_key == "gold_label" and worst.group == "A"
+
+
+def test_a_missing_class_column_is_named_with_its_line(make_task):
+    import pytest
+
+    from harness.core.errors import HarnessError
+    from harness.data.items import TaskData
+
+    task = load_task(make_task(rows=ROWS, yaml_text=task_yaml(stats="stats:\n  class_column: topic")))
+    with pytest.raises(HarnessError) as info:
+        TaskData(task)
+    assert info.value.field == "stats.class_column" and "column 'topic' is not in the dataset" in str(info.value)
