@@ -4,8 +4,9 @@ In order of trust:
 1. a JSON object with a `final` key, the key and the letter in any case ({"final": "b"},
    PARROT's format, code fences allowed);
 2. explicit choices: "the answer is C", "Answer: (b)", "option D", "I'd pick A", "B is correct",
-   "it's C", "..., so B." at the end. Labels rejected in the same reply ("not A", "A over B", "rather than C", "instead of
-   D", "rule out A", "B is wrong") never count; two different explicit choices are ambiguous;
+   "it's C", "..., so B." at the end. Labels rejected in the same reply ("not A", "A over B",
+   "rather than C", "instead of D", "rule out A", "B is wrong") never count; two different
+   explicit choices are ambiguous;
 3. a label at the very start, followed by punctuation or the end ("C", "(C)", "c. Jupiter", "C)");
 4. a label standing as its own word anywhere, when it is the only label that does.
 Anything else is unreadable (None), scored as invalid.
