@@ -52,9 +52,9 @@ def score_multiple_choice(variant: Variant, response: Response,
         # label. An exact tie at the top (bf16 makes them) answers nothing either: breaking it by label
         # order would favour the earliest label, and so an asserted option that comes first.
         tied = top_labels(lp, variant.labels) if probs else ()
-        predicted: str | None = tied[0] if len(tied) == 1 else None
-        if len(tied) > 1:
+        if len(tied) > 1 and probs:
             return SampleScore(predicted=None, correct=False, invalid=True, gold_prob=probs[gold], tied=tied)
+        predicted: str | None = tied[0] if tied else None
     else:
         predicted = parse_choice(response.text, variant.labels)
     return SampleScore(predicted=predicted, correct=predicted == gold, invalid=predicted is None,
