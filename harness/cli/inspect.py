@@ -69,6 +69,7 @@ def validate(
     from harness.config.task import load_task
     from harness.data.items import TaskData
     from harness.pipeline.plan import planned_chunks
+    from harness.variants.arms import may_skip
     from harness.variants.build import follow_up
 
     failed = 0
@@ -81,6 +82,10 @@ def validate(
                 for chunk in planned_chunks(task, dataset, seed=0):  # one chunk unless the dataset is streamed
                     for i in chunk.dialogues:  # follow-ups are written after the first answer: render them too
                         follow_up(task, chunk.variants[i], None)
+                    for arm, count in may_skip(task, chunk.items).items():
+                        out.print(f"note {f}: {arm} cannot apply to {count} items with too few options (after a wrong "
+                                  "first answer, for are_you_sure_wrong); they are skipped and counted in "
+                                  "counts.skipped", markup=False, highlight=False)
                 detail = f", {dataset.count} items"
             out.print(f"ok  {f} ({task.spec.name}{detail})", markup=False, highlight=False)
         except HarnessError as exc:

@@ -58,6 +58,13 @@ def run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Render example prompts per variant and count "
                                                            "requests and prompt tokens; load no model.")] = False,
     examples: Annotated[int, typer.Option(min=0, help="Example prompts per variant with --dry-run.")] = 1,
+    min_group_size: Annotated[int | None, typer.Option(min=1, help="Groups with fewer items are flagged small, "
+                                                       "never crowned worst (default: the task's stats, else 10).")]
+    = None,
+    bootstrap_resamples: Annotated[int | None, typer.Option(min=10, help="Resamples of every bootstrap CI "
+                                                            "(default: the task's stats, else 1000).")] = None,
+    ci_level: Annotated[float | None, typer.Option(min=0.5, max=0.999, help="Confidence level of every interval "
+                                                   "(default: the task's stats, else 0.95).")] = None,
 ) -> None:
     """Evaluate a model on one or more tasks; write runs/<id>/results.json, samples.jsonl and the report."""
     from harness.backends.registry import BackendOptions, create_backend
@@ -74,7 +81,8 @@ def run(
         if dry_run:
             _dry_run(loaded, model, local=backend != "openai", examples=examples, seed=seed, limit=limit)
             return
-        options = RunOptions(seed=seed, batch_size=batch_size, limit=limit)
+        options = RunOptions(seed=seed, batch_size=batch_size, limit=limit, min_group_size=min_group_size,
+                             bootstrap_resamples=bootstrap_resamples, ci_level=ci_level)
         if is_replay(model):  # recorded outputs: one engine per task and recorded model, nothing to cache
             runs = [(task, engine) for task in loaded
                     for engine in replay_backends(task, model or "", seed=seed, limit=limit)]
@@ -107,6 +115,12 @@ def run(
             if result.counts.requests_cached:
                 out.print(f"{task.spec.name}: {result.counts.requests_cached} of {result.counts.requests_unique} "
                           "requests answered from the cache")
+            if result.counts.ties:
+                out.print(f"{task.spec.name}: {result.counts.ties} samples with an exact tie at the top of the option "
+                          "log-probs, scored as no answer (invalid; per sample: tied)", markup=False, highlight=False)
+            for arm, count in result.counts.skipped.items():
+                out.print(f"{task.spec.name}: {arm} skipped on {count} items (it could not apply: no wrong option "
+                          "left to assert; counts.skipped)", markup=False, highlight=False)
             if result.counts.truncated:
                 out.print(f"{task.spec.name}: {result.counts.truncated} prompts lost their first tokens to fit the "
                           "context (prompt.truncate: left; per sample: prompt_truncated)")

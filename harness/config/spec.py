@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from harness.config.stats import StatsSpec
 from harness.core.plugins import ARMS as ARMS_REGISTRY
 from harness.core.records import Strict
 
@@ -175,6 +176,7 @@ class TaskSpec(Strict):
         description=f"Headline metrics to report ({', '.join(METRIC_NAMES)}), plus any extra metric family "
                     "by name (`harness list metrics`).")
     limit: int | None = Field(None, ge=1, description="Use only the first N rows.")
+    stats: StatsSpec = Field(default_factory=StatsSpec, description="Group size, bootstrap resamples, CI level.")
 
     @model_validator(mode="after")
     def _one_kind_of_variant(self) -> TaskSpec:

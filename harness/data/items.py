@@ -64,9 +64,11 @@ class RowError(ValueError):
 
 
 def row_groups(task: Task, row: dict[str, Any]) -> dict[str, str]:
-    """The row's group of every `groups:` entry; an intersection's group joins its columns' values."""
+    """The row's group of every `groups:` entry (an intersection's group joins its columns' values),
+    and its class under the name of `stats.class_column` when the task names one."""
     groups = {}
-    for entry in task.spec.groups:
+    class_column = task.spec.stats.class_column
+    for entry in task.spec.groups + ([class_column] if class_column else []):
         values = []
         for name in [entry] if isinstance(entry, str) else entry:
             value = get_field(row, name)

@@ -174,6 +174,8 @@ def _columns(task: Task) -> list[tuple[str, tuple[str | int, ...]]]:
     for i, entry in enumerate(s.groups):
         for j, name in enumerate([entry] if isinstance(entry, str) else entry):
             cols.append((name, ("groups", i) if isinstance(entry, str) else ("groups", i, j)))
+    if s.stats.class_column:
+        cols.append((s.stats.class_column, ("stats", "class_column")))
     return cols
 
 

@@ -40,8 +40,9 @@ def latest_per_cell(runs: list[RunResult]) -> dict[tuple[str, str], RunResult]:
 
 
 ARM_COLUMNS = ("accuracy", "accuracy_drop", "follow_rate", "invalid_rate", "delta_p_gold", "delta_p_asserted",
-               "sycophantic_drift_rate", "misleading_rate", "robust_accuracy", "flip_correct_to_wrong",
-               "flip_wrong_to_correct", "performance_drop_rate", "flip_rate", "worst_case_accuracy", "cohens_h")
+               "delta_conf", "sycophantic_drift_rate", "misleading_rate", "robust_accuracy", "flip_correct_to_wrong",
+               "flip_wrong_to_correct", "performance_drop_rate", "flip_rate", "worst_case_accuracy", "robust_drop",
+               "robust_relative", "cohens_h")
 
 
 def arm_table(run: RunResult) -> tuple[list[str], list[str], dict[tuple[str, str], Metric]]:
@@ -64,7 +65,7 @@ class Matrix(BaseModel):
     cells: dict[str, dict[str, GroupValue]]  # group -> variant -> value
     small: dict[str, bool]
     items: dict[str, int]
-    worst: dict[str, str | None]  # variant -> worst group
+    worst: dict[str, list[str]]  # variant -> worst groups (several when tied)
 
 
 def group_matrices(run: RunResult) -> list[Matrix]:
@@ -75,7 +76,7 @@ def group_matrices(run: RunResult) -> list[Matrix]:
             key=bd.key, metric=bd.metric, higher_is_better=bd.higher_is_better, min_group_size=bd.min_group_size,
             variants=[], groups=[], cells={}, small={}, items={}, worst={}))
         m.variants.append(variant)
-        m.worst[variant] = bd.worst
+        m.worst[variant] = bd.worst_groups or ([bd.worst] if bd.worst else [])  # results written before ties
         for g in bd.groups:
             if g.group not in m.cells:
                 m.groups.append(g.group)
@@ -84,6 +85,12 @@ def group_matrices(run: RunResult) -> list[Matrix]:
             m.small[g.group] = g.small
             m.items[g.group] = g.items
     return list(out.values())
+
+
+def group_names(m: Metric) -> str:
+    """The group a worst/best metric names, or every tied group with their count."""
+    names = m.tied_groups or ([m.group] if m.group else [])
+    return ", ".join(names) + (f" ({len(names)} tied)" if len(names) > 1 else "")
 
 
 def overall(run: RunResult, name: str) -> Metric | None:
@@ -140,6 +147,7 @@ def render_report(runs: list[RunResult], examples: dict[str, list[ExampleRow]] |
     return _ENV.get_template("report.html.j2").render(
         cells=cells, models=models, tasks=tasks, runs=list(cells.values()), model_label=model_label,
         arm_table=arm_table, group_matrices=group_matrices, headline_arm=headline_arm, overall=overall,
+        group_names=group_names,
         examples=examples or {}, explorer=explorer, prompts_json=json_for_script(prompts.texts),
         comparisons=json_for_script(pairs) if pairs else None,
         version=__version__, generated=datetime.now(timezone.utc).isoformat(timespec="seconds"))

@@ -6,7 +6,8 @@ paths (a run directory, or a folder of runs, as `harness report` takes them):
 metrics: one row per run × number, with the run's id, creation time, task and model
     (name, backend, dtype), then `kind`:
     - "metric": an entry of `metrics` (name, variant, group_key, group, value, CI, n, formula,
-      ci_method);
+      ci_method, reason: why an undefined value is null, tied_groups: every tied group joined by
+      ", ", small: the group is below the minimum group size);
     - "group": one group of a per-group breakdown (name = the breakdown's metric, group_key,
       group, items, small: below the minimum group size);
     - "state": one of PARROT's eight behavioural states (name "state_share", variant = the arm,
@@ -50,7 +51,7 @@ FORMATS: tuple[str, ...] = get_args(Format)
 
 METRIC_COLUMNS = ["run_id", "created_at", "task", "model", "backend", "dtype", "kind", "name", "variant",
                   "group_key", "group", "value", "ci_low", "ci_high", "n", "items", "small", "count", "formula",
-                  "ci_method"]
+                  "ci_method", "reason", "tied_groups"]
 RUN_COLUMNS = ["run_id", "task", "model"]
 
 
@@ -92,7 +93,8 @@ def metric_rows(run: RunResult) -> list[dict[str, Any]]:
     for m in run.metrics:
         rows.append({**base, "kind": "metric", "name": m.name, "variant": m.variant, "group_key": m.group_key,
                      "group": m.group, "value": m.value, "ci_low": m.ci_low, "ci_high": m.ci_high, "n": m.n,
-                     "formula": m.formula, "ci_method": m.ci_method})
+                     "formula": m.formula, "ci_method": m.ci_method, "reason": m.reason,
+                     "tied_groups": ", ".join(m.tied_groups) or None, "small": m.small})
     for bd in run.groups:
         for g in bd.groups:
             rows.append({**base, "kind": "group", "name": bd.metric, "variant": bd.variant, "group_key": bd.key,

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from harness.cli.main import app
-from tests.conftest import ROOT
+from tests.conftest import ROOT, task_yaml
 
 BAD = ROOT / "tests" / "bad_inputs"
 runner = CliRunner()
@@ -131,3 +131,29 @@ def test_compare_two_runs(tmp_path):
     write_run(tmp_path / "c", fake_run("c", "mc", "other", 0.5), samples(a_right[:6]))
     result = cli("compare", str(tmp_path / "a"), str(tmp_path / "c"))
     assert result.exit_code == 2 and "different tasks" in result.output
+
+
+def test_run_takes_the_statistics_options(make_task, tmp_path):
+    """Issue 15 defect 5: --min-group-size, --bootstrap-resamples and --ci-level on the command line."""
+    recorded = tmp_path / "recorded.jsonl"
+    recorded.write_text("".join(json.dumps({"id": f"q{i}", "output": "B", "model": "m"}) + "\n" for i in (1, 2, 3)))
+    task = make_task(yaml_text=task_yaml(answer="answer: generate", stats="stats:\n  min_group_size: 2"))
+    result = cli("run", str(task), "--model", f"replay:{recorded}", "-o", str(tmp_path / "runs"), "--no-report",
+                 "--min-group-size", "1", "--bootstrap-resamples", "20", "--ci-level", "0.8")
+    assert result.exit_code == 0, result.output
+    (run,) = (tmp_path / "runs").iterdir()
+    settings = json.loads((run / "results.json").read_text())["settings"]
+    assert (settings["min_group_size"], settings["bootstrap_resamples"], settings["ci_level"]) == (1, 20, 0.8)
+
+
+def test_validate_notes_an_arm_that_may_be_skipped(make_task):
+    """Issue 15 defect 1: `harness validate` accepted a 2-option task whose are_you_sure_wrong arm then crashed."""
+    rows = [{"id": f"q{i}", "domain": "d", "question": f"Q{i}?", "choices": ["yes", "no"], "answer": "A"}
+            for i in range(3)]
+    persuasion = (f"persuasion:\n  arms: [neutral, are_you_sure_wrong]\n"
+                  f"  templates: {ROOT / 'prompts' / 'persuasion'}")
+    task = make_task(rows=rows, yaml_text=task_yaml(choices="choices:\n  field: choices\n  labels: [A, B]",
+                                                    persuasion=persuasion))
+    result = cli("validate", str(task))
+    assert result.exit_code == 0, result.output
+    assert "are_you_sure_wrong cannot apply to 3 items" in " ".join(result.output.split())
