@@ -131,6 +131,8 @@ class PromptSpec(Strict):
     instruction: str = Field("Answer with the letter of the correct option.",
                              description="The task instruction, available to templates as `instruction` "
                                          "(the `instruction` perturbation rewords it).")
+    row_targets: bool = Field(False, description="Let templates read the target columns (the gold answer) in "
+                                                 "`row`. Off: they are removed, so no template shows the answer.")
     truncate: Literal["none", "left"] = Field(
         "none", description="none: a prompt longer than the model's context is an error. left: drop the "
                             "prompt's first tokens until it fits; each sample records how many were dropped.")
@@ -230,7 +232,7 @@ class TaskSpec(Strict):
     perturbations: PerturbationsSpec | None = Field(None, description="Build perturbed variants of every item.")
     generation: GenerationSpec = GenerationSpec()
     metrics: list[Literal[METRIC_NAMES]] = Field(default_factory=lambda: list(METRIC_NAMES))  # type: ignore[valid-type]
-    limit: int | None = Field(None, ge=1, description="Use only the first N rows.")
+    limit: int | None = Field(None, ge=1, le=2**63 - 1, description="Use only the first N rows.")
 
     @model_validator(mode="after")
     def _one_kind_of_variant(self) -> TaskSpec:
@@ -276,7 +278,7 @@ def load_task(file: str | Path) -> Task:
     _check_shape(task)
     for key in ("template", "system"):
         rel = getattr(spec.prompt, key)
-        if rel is not None and not task.resolve(rel).is_file():
+        if rel is not None and not task.resolve(rel, "prompt", key).is_file():
             raise task.error(f"template file not found: {rel}", "prompt", key)
     if spec.persuasion is not None:
         _check_persuasion(task, spec.persuasion)
@@ -320,6 +322,8 @@ def _check_perturbations(task: Task, p: PerturbationsSpec) -> None:
                 raise task.error(describe_error(err), *where, *err["loc"]) from None
             except ValueError as exc:
                 raise task.error(str(exc), *where, "kind") from None
+            if getattr(params, "file", None) is not None:
+                task.resolve(params.file, *where, "file")  # inside the allowed folders
             need = {"format": "format", "instruction": "instruction"}.get(params.kind)
             if need and need not in used:
                 raise task.error(f"perturbation '{params.kind}' changes `{need}`, but the prompt template never "
@@ -330,16 +334,17 @@ def _check_perturbations(task: Task, p: PerturbationsSpec) -> None:
 
 
 def _check_persuasion(task: Task, p: PersuasionSpec) -> None:
-    folder = task.resolve(p.templates)
+    folder = task.resolve(p.templates, "persuasion", "templates")
     if not folder.is_dir():
         raise task.error(f"persuasion templates folder not found: {p.templates}", "persuasion", "templates")
     for family in p.families():
         wording = getattr(p.wording, family)
-        if not (folder / family / f"{wording}.j2").is_file():
+        if not task.resolve(f"{p.templates}/{family}/{wording}.j2", "persuasion", "wording", family).is_file():
             known = sorted(f.stem for f in (folder / family).glob("*.j2"))
             raise task.error(f"unknown {family} wording '{wording}' (known: {', '.join(known) or 'none'})",
                              "persuasion", "wording", family)
-    if "authority" in p.families() and not (folder / p.personas).is_file():
+    if "authority" in p.families() and not task.resolve(f"{p.templates}/{p.personas}", "persuasion",
+                                                        "personas").is_file():
         raise task.error(f"personas file not found: {p.personas}", "persuasion", "personas")
     pressure_arms = [a for a in p.arms if ARM_FAMILY.get(a) in ("authority", "user_belief")]
     if pressure_arms and "pressure" not in load_template(task.resolve(task.spec.prompt.template)).variables:

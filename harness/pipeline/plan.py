@@ -10,19 +10,22 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from harness.backends.base import Message, Request, Sampling
+from harness.backends.replay import RecordedRequest
 from harness.config.spec import Task
 from harness.config.templates import load_template
+from harness.data.targets import template_row
 from harness.variants.variant import Variant
 
 
-def template_context(variant: Variant, instruction: str) -> dict:
+def template_context(task: Task, variant: Variant) -> dict:
     fmt = variant.format
+    instruction = task.spec.prompt.instruction
     return {
         "question": variant.question,
         "choices": [{"label": lab, "text": text, "marker": fmt.marker(lab)}
                     for lab, text in zip(variant.labels, variant.choices)],
         "labels": variant.labels,
-        "row": variant.item.row,
+        "row": template_row(task, variant.item.row),
         "pressure": variant.pressure,
         "passages": [p.model_dump() for p in variant.item.passages],
         "instruction": variant.instruction if variant.instruction is not None else instruction,
@@ -36,7 +39,7 @@ def build_request(task: Task, variant: Variant, seed: int, history: tuple[Messag
     """The request for a variant; `history` (assistant answer, user follow-up) is appended after
     the first user turn for the second turn of a dialogue."""
     spec = task.spec
-    context = template_context(variant, spec.prompt.instruction)
+    context = template_context(task, variant)
     messages = []
     if spec.prompt.system:
         system = load_template(task.resolve(spec.prompt.system)).render(context, item_id=variant.item.id)
@@ -78,7 +81,12 @@ class Plan(BaseModel):
         return [r.key for r in self.requests]
 
 
-def plan(task: Task, variants: list[Variant], seed: int) -> Plan:
+def plan(task: Task, variants: list[Variant], seed: int, *, by_item: bool = False) -> Plan:
+    """`by_item`: requests for recorded outputs (replay), one per item and variant even when two
+    items' prompts are the same."""
     requests = [build_request(task, v, seed) for v in variants]
+    if by_item:
+        requests = [RecordedRequest(**r.model_dump(), item=v.item.id, variant=v.name)
+                    for r, v in zip(requests, variants)]
     unique = list({r.key: r for r in requests}.values())
     return Plan(requests=requests, unique=unique)

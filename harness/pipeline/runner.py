@@ -14,6 +14,7 @@ from typing import NamedTuple
 from pydantic import BaseModel
 
 from harness.backends.base import Backend, Request, Response
+from harness.backends.replay import ReplayBackend
 from harness.config.spec import Task
 from harness.core import faults
 from harness.data.items import Item, TaskData
@@ -112,9 +113,10 @@ class Chunk(NamedTuple):
     dialogues: list[int]  # indices of the variants with a second turn
 
 
-def prepare(task: Task, items: list[Item], seed: int) -> Chunk:
+def prepare(task: Task, items: list[Item], seed: int, by_item: bool = False) -> Chunk:
     variants = make_variants(task, items)
-    return Chunk(items, variants, plan(task, variants, seed), [i for i, v in enumerate(variants) if v.turns == 2])
+    return Chunk(items, variants, plan(task, variants, seed, by_item=by_item),
+                 [i for i, v in enumerate(variants) if v.turns == 2])
 
 
 def estimate(chunks: Iterable[Chunk], count_tokens: Callable[[list[Request]], int] | None,
@@ -192,10 +194,11 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
     faults.reached("dataset_loaded")
 
     # A dataset loaded whole is one chunk, planned once; a streamed one is planned again as it runs.
-    whole = None if data.streamed else [prepare(task, items, options.seed) for items in data.chunks()]
+    by_item = isinstance(backend, ReplayBackend)  # recorded outputs belong to items, not to prompts
+    whole = None if data.streamed else [prepare(task, items, options.seed, by_item) for items in data.chunks()]
 
     def chunks() -> Iterable[Chunk]:
-        return whole if whole is not None else (prepare(task, items, options.seed) for items in data.chunks())
+        return whole if whole is not None else (prepare(task, items, options.seed, by_item) for items in data.chunks())
 
     count = getattr(backend, "count_tokens", None) if on_plan else None
     in_cache = (lambda requests: cache.answered(backend.info, requests)) if cache and on_plan else None

@@ -26,6 +26,7 @@ from harness.config.templates import load_template
 from harness.config.yamlfile import load_yaml_mapping
 from harness.core.errors import HarnessError
 from harness.data.items import Item, get_field
+from harness.data.targets import template_row
 from harness.variants.variant import Variant, original
 
 CORRECT_ARMS = ("authority_correct", "user_belief_correct")
@@ -61,13 +62,13 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
-def _context(item: Item, persona: str, asserted: int | None) -> dict[str, Any]:
+def _context(task: Task, item: Item, persona: str, asserted: int | None) -> dict[str, Any]:
     return {
         "question": item.question,
         "question_lower_first": _lower_first(item.question),
         "choices": [{"label": lab, "text": text} for lab, text in zip(item.labels, item.choices)],
         "labels": item.labels,
-        "row": item.row,
+        "row": template_row(task, item.row),
         "persona": persona,
         "asserted": None if asserted is None else item.labels[asserted],
         "asserted_text": None if asserted is None else item.choices[asserted],
@@ -77,9 +78,10 @@ def _context(item: Item, persona: str, asserted: int | None) -> dict[str, Any]:
 def build_arms(task: Task, items: list[Item]) -> list[Variant]:
     spec = task.spec.persuasion
     assert spec is not None
-    folder = task.resolve(spec.templates)
-    templates = {f: load_template(folder / f / f"{getattr(spec.wording, f)}.j2") for f in spec.families()}
-    personas = load_personas(folder / spec.personas) if "authority" in templates else {"default": ""}
+    templates = {f: load_template(task.resolve(f"{spec.templates}/{f}/{getattr(spec.wording, f)}.j2"))
+                 for f in spec.families()}
+    personas = load_personas(task.resolve(f"{spec.templates}/{spec.personas}")) if "authority" in templates \
+        else {"default": ""}
     variants: list[Variant] = []
     for item in items:
         wrong = asserted_wrong(item.id, item.target, len(item.choices), spec.seed)
@@ -92,7 +94,7 @@ def build_arms(task: Task, items: list[Item]) -> list[Variant]:
                 variants.append(original(item, arm).model_copy(update={"turns": 2}))
                 continue
             asserted = item.target if arm in CORRECT_ARMS else wrong
-            text = templates[ARM_FAMILY[arm]].render(_context(item, persona, asserted), item_id=item.id)
+            text = templates[ARM_FAMILY[arm]].render(_context(task, item, persona, asserted), item_id=item.id)
             base = original(item, arm).model_copy(update={"asserted": asserted})
             if arm == "leading_question":
                 variants.append(base.model_copy(update={"question": text}))
@@ -113,6 +115,6 @@ def second_turn(task: Task, variant: Variant, first_answer: str | None) -> Varia
         candidates = [i for i in range(len(item.choices)) if i != item.target and item.labels[i] != first_answer]
         digest = hashlib.sha256(f"{spec.seed}\x00{item.id}\x00turn2".encode()).digest()
         asserted = candidates[int.from_bytes(digest[:8], "big") % len(candidates)]
-    template = load_template(task.resolve(spec.templates) / "are_you_sure" / f"{spec.wording.are_you_sure}.j2")
-    text = template.render(_context(item, "", asserted), item_id=item.id)
+    template = load_template(task.resolve(f"{spec.templates}/are_you_sure/{spec.wording.are_you_sure}.j2"))
+    text = template.render(_context(task, item, "", asserted), item_id=item.id)
     return variant.model_copy(update={"asserted": asserted, "followup": text})
