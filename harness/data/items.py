@@ -88,6 +88,8 @@ def _target_index(value: Any, fmt: str, labels: list[str], choices: list[str]) -
             raise ValueError(f"answer '{letter}' is not one of the labels {labels}")
         return labels.index(letter)
     if fmt == "index":
+        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+            value = int(value)  # a CSV cell is text
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < len(choices):
             raise ValueError(f"answer index {value!r} is not in 0..{len(choices) - 1}")
         return value
@@ -147,6 +149,8 @@ def row_to_item(task: Task, index: int, row: dict[str, Any]) -> Item:
     except ValueError as exc:
         raise RowError(s.target.field, str(exc)) from None
     item_id = str(need(s.fields.id)) if s.fields.id else str(index)
+    if not item_id.strip():
+        raise RowError(s.fields.id or "id", "the item id is empty")
     groups = row_groups(task, row)
     return Item(id=item_id, question=question, choices=choices, labels=list(labels),
                 target=target, groups=groups, row=row)
@@ -173,7 +177,7 @@ def _common(task: Task, index: int, row: dict[str, Any]) -> tuple[str, str, dict
     if not isinstance(question, str) or not question.strip():
         raise RowError(s.fields.question, "the question must be non-empty text")
     item_id = get_field(row, s.fields.id) if s.fields.id else index
-    if item_id is MISSING or item_id is None:
+    if item_id is MISSING or item_id is None or not str(item_id).strip():
         raise RowError(s.fields.id or "id", "value is missing")
     return str(item_id), question, row_groups(task, row)
 
@@ -213,7 +217,17 @@ def _rag_item(task: Task, index: int, row: dict[str, Any]) -> Item:
             else:
                 raise RowError(spec.passages, f"passage {n} is neither text nor {{title, text}}")
     return Item(id=item_id, question=question, choices=list(RAG_ANSWERS), labels=list(RAG_LABELS),
-                target=0 if relevant in spec.relevant_values else 1, groups=groups, row=row, passages=passages)
+                target=0 if is_one_of(relevant, spec.relevant_values) else 1, groups=groups, row=row,
+                passages=passages)
+
+
+def is_one_of(value: Any, wanted: list[str | bool | int]) -> bool:
+    """`value in wanted`; a text cell (CSV) may also spell a wanted boolean or number: "true", "1"."""
+    if value in wanted or not isinstance(value, str):
+        return value in wanted
+    text = value.strip()
+    return any(text.lower() in ({"true", "1"} if w else {"false", "0"}) if isinstance(w, bool) else text == str(w)
+               for w in wanted)
 
 
 class TaskData:
