@@ -18,7 +18,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
+from harness.cli.options import ALLOW_HELP, INT64_MAX, allow_paths, check_device, run_app
 from harness.core.errors import HarnessError
 
 app = typer.Typer(
@@ -29,13 +31,19 @@ app = typer.Typer(
          "* `harness run tasks/general_knowledge.yaml --model Qwen/Qwen2.5-0.5B-Instruct --limit 50`\n\n"
          "* `harness validate tasks/*.yaml`\n\n"
          "* `harness report runs/ -o reports/index.html`")
-out = Console()
-err = Console(stderr=True)
+# Dataset and model text is printed as it is: no rich markup, emoji codes (`:x:`) or highlighting, and
+# long lines (paths) are not broken.
+out = Console(markup=False, emoji=False, highlight=False, soft_wrap=True)
+err = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
 
 def _fail(exc: HarnessError) -> None:
     err.print(f"harness: error: {exc}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(2)
+
+
+def _skipped(exc: HarnessError) -> None:
+    err.print(f"harness: warning: {exc}; left out of the report")
 
 
 def _slug(text: str) -> str:
@@ -53,14 +61,16 @@ def _quiet_libraries() -> None:
 
 @app.command()
 def run(
+    ctx: typer.Context,
     tasks: Annotated[list[Path], typer.Argument(help="Task YAML files.", show_default=False)],
     model: Annotated[str | None, typer.Option("--model", "-m", help="Embedded name, local folder or hub id "
                                                  "(default: the embedded SmolLM2-135M-Instruct), or "
                                                  "replay:COLUMN / replay:COLUMN.* / replay:FILE.jsonl to score "
                                                  "recorded outputs.")] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="Evaluate only the first N items of each task.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, max=INT64_MAX, help="Evaluate only the first N items of each "
+                                              "task.")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for run directories.")] = Path("runs"),
-    seed: Annotated[int, typer.Option(help="Seed for sampling and bootstrap CIs.")] = 1234,
+    seed: Annotated[int, typer.Option(min=0, max=INT64_MAX, help="Seed for sampling and bootstrap CIs.")] = 1234,
     batch_size: Annotated[int, typer.Option(min=1, help="Prompts per forward pass.")] = 16,
     dtype: Annotated[str, typer.Option(help="bfloat16 | float16 | float32")] = "bfloat16",
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N (hf backend)")] = "auto",
@@ -83,6 +93,7 @@ def run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Render example prompts per variant and count "
                                                            "requests and prompt tokens; load no model.")] = False,
     examples: Annotated[int, typer.Option(min=0, help="Example prompts per variant with --dry-run.")] = 1,
+    allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", help=ALLOW_HELP)] = None,
 ) -> None:
     """Evaluate a model on one or more tasks; write runs/<id>/results.json, samples.jsonl and the report."""
     from harness.backends.registry import BackendOptions, create_backend
@@ -92,7 +103,9 @@ def run(
     from harness.pipeline.runner import RunOptions, run_task
     from harness.report.build import write_report
     from harness.report.summary import estimate_line, summary_table
+    from harness.results.io import new_run_dir
 
+    allow_paths(ctx, allow_path)
     try:
         loaded = [load_task(t) for t in tasks]  # fail fast, before loading a model
         _quiet_libraries()
@@ -102,9 +115,10 @@ def run(
         options = RunOptions(seed=seed, batch_size=batch_size, limit=limit)
         if is_replay(model):  # recorded outputs: one engine per task and recorded model, nothing to cache
             runs = [(task, engine) for task in loaded
-                    for engine in replay_backends(task, model or "", seed=seed, limit=limit)]
+                    for engine in replay_backends(task, model or "", limit=limit)]
             cache = None
         else:
+            check_device(device, backend)
             engine = create_backend(backend, model, BackendOptions(
                 dtype=dtype, device=device, batch_size=batch_size, tensor_parallel_size=tensor_parallel_size,
                 data_parallel_size=data_parallel_size, base_url=base_url, api_key_env=api_key_env,
@@ -114,11 +128,7 @@ def run(
         results = []
         for task, engine in runs:
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            run_dir = output / f"{stamp}-{_slug(task.spec.name)}-{_slug(engine.info.name)}"
-            n = 1
-            while run_dir.exists():
-                n += 1
-                run_dir = run_dir.with_name(f"{stamp}-{_slug(task.spec.name)}-{_slug(engine.info.name)}-{n}")
+            run_dir = new_run_dir(output, f"{stamp}-{_slug(task.spec.name)}-{_slug(engine.info.name)}")
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), console=out) as bar:
                 def on_start(total: int, name: str = task.spec.name):  # type: ignore[no-untyped-def]
@@ -145,7 +155,7 @@ def run(
         for run_dir, _ in results:
             out.print(f"run: {run_dir}", markup=False, highlight=False)
         if not no_report:
-            path, count = write_report([output], report)
+            path, count = write_report([output], report, on_invalid=_skipped)
             out.print(f"report: {path} ({count} runs)")
     except HarnessError as exc:
         _fail(exc)
@@ -185,14 +195,16 @@ def list_tasks(folder: Annotated[Path, typer.Argument(help="Folder of task files
             t = load_task(f)
             table.add_row(t.spec.name, t.spec.type, str(f), t.spec.description.strip().split("\n")[0])
         except HarnessError as exc:
-            table.add_row("[red]invalid[/]", "", str(f), str(exc))
+            table.add_row(Text("invalid", style="red"), "", str(f), str(exc))
     out.print(table)
 
 
 @app.command()
 def validate(
+    ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(help="Task YAML files.", show_default=False)],
     data: Annotated[bool, typer.Option(help="Also load the dataset and render every prompt.")] = True,
+    allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", help=ALLOW_HELP)] = None,
 ) -> None:
     """Check task files: schema, templates and (by default) every dataset row and prompt."""
     from harness.config.spec import load_task
@@ -201,6 +213,7 @@ def validate(
     from harness.variants.arms import second_turn
     from harness.variants.variant import make_variants
 
+    allow_paths(ctx, allow_path)
     failed = 0
     for f in files:
         try:
@@ -250,14 +263,16 @@ def cache_info(path: Annotated[Path | None, typer.Option("--cache", help="Cache 
 
 @cache_app.command("clear")
 def cache_clear(path: Annotated[Path | None, typer.Option("--cache", help="Cache file.")] = None) -> None:
-    """Delete every cached response."""
-    from harness.pipeline.cache import RequestCache
+    """Delete every cached response (a damaged cache file is removed)."""
+    from harness.pipeline.cache import clear_cache
 
+    target = path or _default_cache()
     try:
-        n = RequestCache(path or _default_cache()).clear()
+        n = clear_cache(target)
     except HarnessError as exc:
         _fail(exc)
-    out.print(f"cleared {n} cached responses")
+    out.print(f"cleared {n} cached responses" if n is not None else
+              f"removed the damaged cache file {target} (its responses are lost)")
 
 
 @app.command()
@@ -294,7 +309,7 @@ def report(
     from harness.report.build import write_report
 
     try:
-        path, count = write_report(runs, output)
+        path, count = write_report(runs, output, on_invalid=_skipped)
     except HarnessError as exc:
         _fail(exc)
     out.print(f"report: {path} ({count} runs)")
@@ -365,22 +380,7 @@ app.command("train-opinionqa")(opinionqa_command)
 
 
 def main() -> None:
-    import sqlite3
-
-    try:
-        app()
-    except KeyboardInterrupt:
-        err.print("harness: interrupted")
-        sys.exit(130)
-    except OSError as exc:  # a full disk, a file-size limit, a folder we may not write: one line, exit 2
-        where = f"{exc.filename}: " if exc.filename else ""
-        err.print(f"harness: error: {where}{exc.strerror or exc} (nothing was presented as complete: a run "
-                  "without results.json is unfinished, and re-running resumes from the cache)",
-                  markup=False, highlight=False, soft_wrap=True)
-        sys.exit(2)
-    except sqlite3.Error as exc:
-        err.print(f"harness: error: the request cache failed: {exc}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(2)
+    sys.exit(run_app(app, err.print))
 
 
 if __name__ == "__main__":
