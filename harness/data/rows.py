@@ -133,7 +133,7 @@ class Rows:
             return self.task.error("the dataset has no rows", *where)
         local = self.files.get(where)
         fmt = self.task.spec.dataset.format or (local.suffix.lstrip(".") if local else "")
-        bad = first_invalid_line(local, per_line=fmt != "json") if local and "json" in local.name else None
+        bad = first_invalid_line(local, per_line=fmt == "jsonl") if local and fmt in ("json", "jsonl") else None
         if bad is not None:
             return HarnessError(f"line {bad[0]}: not JSON ({bad[1]})", file=local)
         while exc.__cause__ is not None:  # datasets wraps the parser's own words
