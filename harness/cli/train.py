@@ -20,8 +20,10 @@ from rich.table import Table
 
 from harness.core.errors import HarnessError
 
-out = Console()
-err = Console(stderr=True)
+# Dataset and model text is printed as it is: no rich markup, emoji codes (`:x:`) or highlighting, and
+# long lines (paths) are not broken.
+out = Console(markup=False, emoji=False, highlight=False, soft_wrap=True)
+err = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
 
 def _fail(exc: HarnessError) -> None:

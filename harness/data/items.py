@@ -95,6 +95,8 @@ def item_id(task: Task, index: int, row: dict[str, Any]) -> str:
     value = get_field(row, task.spec.fields.id)
     if value is MISSING or value is None:
         raise RowError(task.spec.fields.id, "value is missing")
+    if not str(value).strip():
+        raise RowError(task.spec.fields.id, "the item id is empty")
     return str(value)
 
 

@@ -14,6 +14,7 @@ from typing import NamedTuple
 from pydantic import BaseModel
 
 from harness.backends.base import Backend, Request, Response
+from harness.backends.replay import ReplayBackend
 from harness.config.task import Task
 from harness.core import faults
 from harness.core.plugins import METRICS, SCORERS
@@ -158,10 +159,11 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
     faults.reached("dataset_loaded")
 
     # A dataset loaded whole is one chunk, planned once; a streamed one is planned again as it runs.
-    whole = None if data.streamed else list(planned_chunks(task, data, options.seed))
+    by_item = isinstance(backend, ReplayBackend)  # recorded outputs belong to items, not to prompts
+    whole = None if data.streamed else list(planned_chunks(task, data, options.seed, by_item))
 
     def chunks() -> Iterable[Chunk]:
-        return whole if whole is not None else planned_chunks(task, data, options.seed)
+        return whole if whole is not None else planned_chunks(task, data, options.seed, by_item)
 
     count = getattr(backend, "count_tokens", None) if on_plan else None
     in_cache = (lambda requests: cache.answered(backend.info, requests)) if cache and on_plan else None

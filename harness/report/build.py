@@ -10,13 +10,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import jinja2
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from harness import __version__
 from harness.core.errors import HarnessError
 from harness.report.compare import comparisons
 from harness.report.explorer import PromptTable, Segment, diff_segments, explorer_rows, json_for_script, prompt_text
-from harness.results.io import atomic_write_text, load_run_dirs, read_samples
+from harness.results.io import Skip, atomic_write_text, load_run_dirs, read_samples
 from harness.results.schema import GroupValue, Metric, RunResult, Sample
 
 _ENV = jinja2.Environment(
@@ -153,11 +153,20 @@ def render_report(runs: list[RunResult], examples: dict[str, list[ExampleRow]] |
         version=__version__, generated=datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 
-def write_report(paths: list[Path], output: Path) -> tuple[Path, int]:
-    loaded = load_run_dirs(paths)
+def write_report(paths: list[Path], output: Path, on_invalid: Skip | None = None) -> tuple[Path, int]:
+    """The report of the runs under `paths`; given `on_invalid`, a run whose results or samples cannot
+    be read is reported to it and left out (its samples only, when its results are fine)."""
+    skipped: list[HarnessError] = []
+    loaded = load_run_dirs(paths, skipped.append if on_invalid else None)
     if not loaded:
+        if skipped:
+            raise HarnessError(f"{skipped[0].message}, and no valid run beside it"
+                               + (f" ({len(skipped) - 1} more invalid)" if len(skipped) > 1 else ""),
+                               file=skipped[0].file)
         raise HarnessError("no runs found (a run directory holds results.json)",
                            file=", ".join(str(p) for p in paths))
+    for error in skipped:
+        on_invalid(error)  # type: ignore[misc]
     if output.suffix != ".html":
         output = output / "index.html"
     latest = {r.run_id for r in latest_per_cell([r for r, _ in loaded]).values()}
@@ -167,9 +176,11 @@ def write_report(paths: list[Path], output: Path) -> tuple[Path, int]:
             continue
         try:
             samples[run.run_id] = read_samples(folder)
-        except (ValidationError, ValueError) as exc:
-            raise HarnessError(f"not a valid samples file ({str(exc).splitlines()[0]})",
-                               file=folder / "samples.jsonl") from None
+        except HarnessError as error:
+            if on_invalid is None:
+                raise
+            on_invalid(error)
+            continue
         if run.task.config.get("perturbations"):
             examples[run.run_id] = perturbation_examples(samples[run.run_id])
     atomic_write_text(output, render_report([r for r, _ in loaded], examples, samples))

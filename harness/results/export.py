@@ -28,6 +28,10 @@ In Python:
 Exported files: `export_runs([Path("runs")], "parquet", Path("out"))` writes out/metrics.parquet
 and out/samples.parquet; read them back with pandas.read_parquet, read_csv or
 read_json(lines=True).
+
+CSV cells that a spreadsheet would run as a formula (text starting with `=`, `+`, `-`, `@`, a tab
+or a carriage return: model outputs and dataset text are untrusted) are written with a leading
+`'` (OWASP's CSV-injection rule); JSON lines and Parquet keep every value as it is.
 """
 
 from __future__ import annotations
@@ -40,7 +44,6 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 import pandas as pd
-from pydantic import ValidationError
 
 from harness.core.errors import HarnessError
 from harness.results.io import find_run_dirs, read_result, read_samples
@@ -61,24 +64,6 @@ def _runs(paths: list[Path]) -> list[Path]:
         raise HarnessError("no runs found (no results.json here or one level below)",
                            file=", ".join(str(p) for p in paths) or None)
     return dirs
-
-
-def _read_result(d: Path) -> RunResult:
-    try:
-        return read_result(d)
-    except (ValidationError, ValueError) as exc:
-        raise HarnessError(f"not a valid results file ({str(exc).splitlines()[0]})",
-                           file=d / "results.json") from None
-
-
-def _read_samples(d: Path) -> list[Sample]:
-    try:
-        return read_samples(d)
-    except FileNotFoundError:
-        raise HarnessError("missing samples.jsonl beside results.json", file=d / "samples.jsonl") from None
-    except (ValidationError, ValueError) as exc:
-        raise HarnessError(f"not a valid samples file ({str(exc).splitlines()[0]})",
-                           file=d / "samples.jsonl") from None
 
 
 def _run_fields(run: RunResult) -> dict[str, Any]:
@@ -151,7 +136,7 @@ def _samples_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _load(paths: list[Path]) -> list[tuple[RunResult, Path]]:
-    return [(_read_result(d), d) for d in _runs(paths)]
+    return [(read_result(d), d) for d in _runs(paths)]
 
 
 def _metrics_table(runs: list[tuple[RunResult, Path]]) -> pd.DataFrame:
@@ -159,7 +144,7 @@ def _metrics_table(runs: list[tuple[RunResult, Path]]) -> pd.DataFrame:
 
 
 def _samples_table(runs: list[tuple[RunResult, Path]]) -> pd.DataFrame:
-    return _samples_frame([sample_row(run, s) for run, d in runs for s in _read_samples(d)])
+    return _samples_frame([sample_row(run, s) for run, d in runs for s in read_samples(d)])
 
 
 def load_metrics(paths: list[Path]) -> pd.DataFrame:
@@ -184,9 +169,26 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs such a cell as a formula (OWASP)
+
+
+def inert(value: Any) -> Any:
+    """A text cell a spreadsheet shows as text: one starting like a formula gets a leading `'`."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """The table with every text cell and column name made inert (numbers stay numbers)."""
+    out = df.rename(columns=inert)
+    for col in out.columns:
+        if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(inert)
+    return out
+
+
 def write_table(df: pd.DataFrame, fmt: Format, path: Path) -> None:
     if fmt == "csv":
-        _atomic(path, lambda p: df.to_csv(p, index=False))
+        _atomic(path, lambda p: csv_safe(df).to_csv(p, index=False))
     elif fmt == "jsonl":
         _atomic(path, lambda p: df.to_json(p, orient="records", lines=True, force_ascii=False))
     elif fmt == "parquet":

@@ -60,7 +60,7 @@ def _load_rows(config: TrainConfig) -> list[dict[str, Any]]:
     spec = config.spec.data
     path = spec.path
     is_url = re.match(r"^https?://", path) is not None
-    local = None if is_url else config.resolve(path)
+    local = None if is_url else config.resolve(path, "data", "path")
     looks_local = path.startswith((".", "/")) or Path(path).suffix.lstrip(".") in _BUILDERS
     kwargs: dict[str, Any]
     if is_url or (local is not None and (local.exists() or looks_local)):

@@ -34,6 +34,7 @@ from harness.config.yamlfile import load_yaml_mapping
 from harness.core.errors import HarnessError
 from harness.core.plugins import ARMS
 from harness.data.items import Item, get_field
+from harness.data.targets import template_row
 from harness.variants.variant import Variant, original
 
 
@@ -103,13 +104,13 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
-def _context(item: Item, persona: str, asserted: int | None) -> dict[str, Any]:
+def _context(task: Task, item: Item, persona: str, asserted: int | None) -> dict[str, Any]:
     return {
         "question": item.question,
         "question_lower_first": _lower_first(item.question),
         "choices": [{"label": lab, "text": text} for lab, text in zip(item.labels, item.choices)],
         "labels": item.labels,
-        "row": item.row,
+        "row": template_row(task, item.row),
         "persona": persona,
         "asserted": None if asserted is None else item.labels[asserted],
         "asserted_text": None if asserted is None else item.choices[asserted],
@@ -119,9 +120,10 @@ def _context(item: Item, persona: str, asserted: int | None) -> dict[str, Any]:
 def build_arms(task: Task, items: list[Item]) -> list[Variant]:
     spec = task.spec.persuasion
     assert spec is not None
-    folder = task.resolve(spec.templates)
-    templates = {f: load_template(folder / f / f"{getattr(spec.wording, f)}.j2") for f in spec.families()}
-    personas = load_personas(folder / spec.personas) if "authority" in templates else {"default": ""}
+    templates = {f: load_template(task.resolve(f"{spec.templates}/{f}/{getattr(spec.wording, f)}.j2"))
+                 for f in spec.families()}
+    personas = load_personas(task.resolve(f"{spec.templates}/{spec.personas}")) if "authority" in templates \
+        else {"default": ""}
     variants: list[Variant] = []
     for item in items:
         wrong = asserted_wrong(item.id, item.target, len(item.choices), spec.seed)
@@ -137,7 +139,7 @@ def build_arms(task: Task, items: list[Item]) -> list[Variant]:
                 variants.append(original(item, arm).model_copy(update={"turns": 2}))
                 continue
             asserted = item.target if info.asserts == "correct" else wrong
-            text = templates[info.family].render(_context(item, persona, asserted), item_id=item.id)
+            text = templates[info.family].render(_context(task, item, persona, asserted), item_id=item.id)
             base = original(item, arm).model_copy(update={"asserted": asserted})
             if arm == "leading_question":
                 variants.append(base.model_copy(update={"question": text}))
@@ -169,6 +171,6 @@ def second_turn(task: Task, variant: Variant, first_answer: str | None) -> Varia
         asserted = _pick(candidates, f"{spec.seed}\x00{item.id}\x00turn2")
         if asserted is None:
             return None
-    template = load_template(task.resolve(spec.templates) / "are_you_sure" / f"{spec.wording.are_you_sure}.j2")
-    text = template.render(_context(item, "", asserted), item_id=item.id)
+    template = load_template(task.resolve(f"{spec.templates}/are_you_sure/{spec.wording.are_you_sure}.j2"))
+    text = template.render(_context(task, item, "", asserted), item_id=item.id)
     return variant.model_copy(update={"asserted": asserted, "followup": text})

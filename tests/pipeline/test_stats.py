@@ -20,7 +20,7 @@ def replay_task(make_task, tmp_path, stats: str = ""):
     recorded.write_text("".join(json.dumps({"id": f"q{i}", "output": o, "model": "m"}) + "\n"
                                 for i, o in enumerate(OUTPUTS)))
     task = load_task(path)
-    (backend,) = replay_backends(task, f"replay:{recorded}", seed=RunOptions().seed)
+    (backend,) = replay_backends(task, f"replay:{recorded}")
     return task, backend
 
 
@@ -55,7 +55,7 @@ def test_a_class_column_replaces_the_gold_letter_as_the_class(make_task, tmp_pat
                                 for i, o in enumerate(OUTPUTS)))
     task = load_task(make_task(rows=rows, yaml_text=task_yaml(answer="answer: generate",
                                                               stats="stats:\n  class_column: kind")))
-    (backend,) = replay_backends(task, f"replay:{recorded}", seed=RunOptions().seed)
+    (backend,) = replay_backends(task, f"replay:{recorded}")
     result = run_task(task, backend, RunOptions(min_group_size=1), tmp_path / "run")
     worst = result.metric("worst_class_accuracy")
     assert worst.group_key == "kind" and worst.group in ("date", "fact")
@@ -63,7 +63,7 @@ def test_a_class_column_replaces_the_gold_letter_as_the_class(make_task, tmp_pat
     assert worst.group == "fact" and worst.value == 0.5
     assert result.metric("balanced_accuracy").value == (5 / 6 + 3 / 6) / 2
     default, _ = replay_task(make_task, tmp_path)
-    (backend,) = replay_backends(default, f"replay:{recorded}", seed=RunOptions().seed)
+    (backend,) = replay_backends(default, f"replay:{recorded}")
     worst = run_task(default, backend, RunOptions(min_group_size=1), tmp_path / "plain").metric("worst_class_accuracy")
     assert worst.group_key == "gold_label" and worst.group == "A"
 

@@ -150,3 +150,13 @@ def test_bad_inputs(runs: Path, tmp_path: Path):
     (runs / "r2" / "results.json").write_text("{}")
     with pytest.raises(HarnessError, match="not a valid results file"):
         load_metrics([runs])
+
+
+def test_csv_cells_never_start_a_formula():
+    from harness.results.export import csv_safe
+
+    df = pd.DataFrame({"output": ["=1+1", "+1", "-1", "@x", "\tx", "\rx", "ok", None], "value": [-1.5] * 8,
+                       "=name": ["a"] * 8})
+    safe = csv_safe(df)
+    assert safe["output"].tolist()[:7] == ["'=1+1", "'+1", "'-1", "'@x", "'\tx", "'\rx", "ok"]
+    assert safe["value"].tolist() == [-1.5] * 8 and list(safe.columns) == ["output", "value", "'=name"]

@@ -129,7 +129,8 @@ def test_cli_check_and_bad_config_exit_code(tmp_path: Path) -> None:
     assert lines == [f"harness: error: {bad}:{line}: field 'loss.type': Input should be 'dpo' or 'ipo'"]
 
 
-def test_data_file_relative_to_config(tmp_path: Path) -> None:
+def test_data_file_relative_to_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HARNESS_ALLOW_PATHS", str(tmp_path))  # the data lies above the config's folder
     sub = tmp_path / "configs"
     sub.mkdir()
     write_rows(tmp_path / "rows.jsonl", MAJORITY + MINORITY)
