@@ -2,8 +2,8 @@
 
 from harness.config.task import load_task
 from harness.config.templates import TemplateRow
-from harness.kinds.rag import is_one_of
 from harness.data.targets import template_row
+from harness.kinds.rag import is_one_of
 from tests.conftest import PROMPT, task_yaml
 
 ROW = {"id": "q1", "answer": "B", "meta": {"answer": "C", "source": "atlas"}, "meta.answer": "D", "note": "n"}
