@@ -11,9 +11,10 @@ from typer.testing import CliRunner
 from harness.report.build import write_report
 from harness.results.io import read_result, read_samples
 from harness.train.config import load_train_config
+from harness.train.eval_run import evaluate
 from harness.train.evaluate import PairScore, preference_metrics, to_sample
 from harness.train.preferences import PreferenceRow
-from harness.train.run import evaluate, train
+from harness.train.run import train
 from tests.train.helpers import write_config
 
 
@@ -88,6 +89,11 @@ def test_evaluate_base_and_trained_models_into_the_leaderboard(tmp_path: Path, t
     run_dir, result = evaluate(cfg, model=str(trained.model_dir), runs_dir=runs)
     assert read_result(run_dir) == result
     assert result.model.name == "model" and result.model.source == "local"
+    # the policy loads in the dtype its folder was trained in, and the results say so; --dtype overrides it
+    assert result.model.dtype == "float32" and result.task.config["policy_dtype_source"] == "harness_train.json"
+    assert base.model.dtype == "float32" and base.task.config["policy_dtype_source"] == "default"
+    _, rounded = evaluate(cfg, model=str(trained.model_dir), runs_dir=tmp_path / "bf16", dtype="bfloat16")
+    assert rounded.model.dtype == "bfloat16" and rounded.task.config["policy_dtype_source"] == "--dtype"
     assert result.metric("preference_loss").value != pytest.approx(math.log(2))
     assert result.metric("worst_group_preference_loss").group in ("alpha", "beta")
 
