@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/grpo_vs_dpo.py [--config train/grpo_example.yaml] [--seeds 0,1,2]
         [--steps 12] [--variants dpo,grpo,balanced,importance_inverse_square,importance_balanced]
-        [--resamples 2000] [--output runs/bench-grpo/results.json] [--analyse-only]
+        [--resamples 2000] [--output runs/bench-grpo/results.json] [--analyse-only] [--threads N]
 
 Variants (the config's everything else: same base model, data, optimiser, steps, bf16 autocast):
 - dpo: robust.mode none, plain DPO (TRL's loss)
@@ -167,6 +167,8 @@ def analyse(done: dict, variants: list[str], seeds: list[int], resamples: int) -
     for v in have:
         runs = [done["runs"][f"{v}/{s}"] for s in seeds]
         weights = ", ".join(f"{g} {w:.3f}" for g, w in runs[0]["final_group_weights"].items())
+        if VARIANTS[v]["mode"] == "none":
+            weights = "— (the batch mean)"
         print(f"| {v} | {np.mean([np.mean(r['loss']) for r in runs]):.3f} | "
               f"{100 * np.mean([np.mean(r['reward_correct']) for r in runs]):.1f} | {weights} | "
               f"{np.mean([r['train_s'] for r in runs]):.0f} |")
@@ -193,6 +195,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=ROOT / "runs" / "bench-grpo" / "results.json")
     parser.add_argument("--analyse-only", action="store_true", help="print the tables from --output; train nothing")
     parser.add_argument("--verbose", action="store_true", help="print every training step")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     args = parser.parse_args()
     unknown = [v for v in args.variants if v not in VARIANTS]
     if unknown:
@@ -204,6 +207,10 @@ def main() -> None:
         parser.error(f"{args.output} holds runs of other settings ({done.get('settings')}): use another --output")
     done["settings"] = settings
     started = time.perf_counter()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     if not args.analyse_only:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         run_all(args, config, done)

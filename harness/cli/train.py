@@ -104,6 +104,10 @@ def train_command(
                            zip(data.groups, data.counts(data.train), data.counts(data.eval)))
         _say(f"ok  {config} ({cfg.name}; {counts})")
         if check:
+            from harness.train.run import start_warnings
+
+            for line in start_warnings(cfg):
+                _say(f"warning: {line}")
             return
         from harness.train.eval_run import evaluate
         from harness.train.run import train

@@ -117,17 +117,18 @@ def preference_metrics(scores: list[PairScore], *, loss_type: str, seed: int, re
         bd, reps = group_breakdown(values, clusters, labels, GROUP_KEY, seed=seed, resamples=resamples, level=level,
                                    min_group_size=min_group_size, metric=q.name, higher_is_better=q.higher_is_better)
         breakdowns.append(bd)
-        metrics.extend(_worst(q, bd, reps, overall.value or 0.0, overall.n, ci, level))
+        metrics.extend(_worst(q, bd, reps, overall.value or 0.0, overall.n, ci, level,
+                              "clusters" if cluster_column else "pairs"))
     return metrics, breakdowns
 
 
 def _worst(q: Quantity, bd: GroupBreakdown, reps: dict[str, np.ndarray], overall: float, n: int, ci: str,
-           level: float) -> list[Metric]:
+           level: float, counted: str) -> list[Metric]:
     ci = ci + f" within each group of '{bd.key}'"
     pick = "min" if q.higher_is_better else "max"
     if bd.worst is None:
         return [Metric(name=q.worst_name, value=None, n=0, group_key=bd.key, ci_method=ci,
-                       formula=f"{pick}_g {q.name}_g: no group has {bd.min_group_size}+ pairs")]
+                       formula=f"{pick}_g {q.name}_g: no group has {bd.min_group_size}+ {counted}")]
     worst = next(g for g in bd.groups if g.group == bd.worst)
     sizes = np.asarray([g.n for g in bd.groups], float)
     overall_reps = np.stack([reps[g.group] for g in bd.groups]).T @ sizes / sizes.sum()
@@ -137,7 +138,7 @@ def _worst(q: Quantity, bd: GroupBreakdown, reps: dict[str, np.ndarray], overall
     return [
         Metric(name=q.worst_name, value=worst.value, ci_low=worst.ci_low, ci_high=worst.ci_high, n=worst.n,
                group_key=bd.key, group=worst.group, ci_method=ci,
-               formula=f"{pick}_g {q.name}_g over groups with >= {bd.min_group_size} pairs"),
+               formula=f"{pick}_g {q.name}_g over groups with >= {bd.min_group_size} {counted}"),
         Metric(name=q.gap_name, value=float(sign * (overall - (worst.value or 0.0))), ci_low=low, ci_high=high, n=n,
                group_key=bd.key, group=worst.group, ci_method=ci, formula=gap_formula),
     ]

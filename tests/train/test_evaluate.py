@@ -65,6 +65,23 @@ def test_small_groups_are_never_crowned_worst() -> None:
     assert {x.name: x for x in metrics}["worst_group_accuracy"].value is None
 
 
+def test_clusters_are_resampled_and_counted_when_the_data_has_them() -> None:
+    from dataclasses import replace
+
+    # a1 and a2 are two phrasings of one fact: group A has 2 clusters, B has 2
+    clustered = [replace(s, row=replace(s.row, cluster="fA" if s.row.id in ("a1", "a2") else s.row.id))
+                 for s in SCORES]
+    metrics, groups = preference_metrics(clustered, loss_type="dpo", seed=1, resamples=50, level=0.95,
+                                         min_group_size=2, cluster_column="fact")
+    m = {x.name: x for x in metrics}
+    assert "resampling clusters of pairs (column 'fact')" in m["accuracy"].ci_method
+    assert m["worst_group_accuracy"].formula.endswith(">= 2 clusters")
+    accuracy = next(bd for bd in groups if bd.metric == "accuracy")
+    assert [(g.group, g.n, g.items) for g in accuracy.groups] == [("A", 3, 2), ("B", 2, 2)]
+    plain, _ = preference_metrics(SCORES, loss_type="dpo", seed=1, resamples=50, level=0.95, min_group_size=2)
+    assert "resampling pairs" in plain[0].ci_method
+
+
 def test_sample_lines() -> None:
     tie, right = to_sample(SCORES[2]), to_sample(SCORES[4])
     assert (tie.predicted, tie.correct, tie.gold_prob) == (None, False, 0.5)

@@ -73,3 +73,19 @@ def test_an_adjustment_per_group_must_match_the_groups(tmp_path: Path) -> None:
     assert info.value.line == path.read_text().splitlines().index("  adjustment: [1.0, 2.0, 3.0]") + 1
     ok = load_train_config(write_config(tmp_path, None, name="ok.yaml", robust="group_dro\n  adjustment: [1.0, 0.5]"))
     assert objective(ok, load_preferences(ok)).adjustment == [1.0, 0.5]
+
+
+def test_check_prints_the_ipo_collapse_warning(tmp_path: Path) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from harness.cli.train import train_command
+
+    app = typer.Typer()
+    app.command("train")(train_command)
+    app.command("other")(lambda: None)
+    ipo = write_config(tmp_path, None, loss="loss:\n  type: ipo\n  beta: 0.1")
+    result = CliRunner().invoke(app, ["train", str(ipo), "--check"])
+    assert result.exit_code == 0 and "warning: robust.step_size: η·l₀ = 25" in result.output
+    dpo = write_config(tmp_path, None, name="dpo.yaml")
+    assert "warning" not in CliRunner().invoke(app, ["train", str(dpo), "--check"]).output
