@@ -40,7 +40,8 @@ def run(
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for run directories.")] = Path("runs"),
     seed: Annotated[int, typer.Option(min=0, max=INT64_MAX, help="Seed for sampling and bootstrap CIs.")] = 1234,
     batch_size: Annotated[int, typer.Option(min=1, help="Prompts per forward pass.")] = 16,
-    dtype: Annotated[str, typer.Option(help="bfloat16 | float16 | float32")] = "bfloat16",
+    dtype: Annotated[str, typer.Option(help="auto | bfloat16 | float16 | float32; auto: the dtype a `harness "
+                                            "train` model folder was saved in, else bfloat16")] = "auto",
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N (hf backend)")] = "auto",
     backend: Annotated[str, typer.Option(help="hf (transformers) | vllm | openai (any OpenAI-compatible server)")]
     = "hf",
@@ -89,6 +90,10 @@ def run(
             return
         options = RunOptions(seed=seed, batch_size=batch_size, limit=limit, min_group_size=min_group_size,
                              bootstrap_resamples=bootstrap_resamples, ci_level=ci_level)
+        if dtype == "auto":
+            from harness.train.build import trained_dtype
+
+            dtype = trained_dtype(model) or "bfloat16"
         if is_replay(model):  # recorded outputs: one engine per task and recorded model, nothing to cache
             runs = [(task, engine) for task in loaded
                     for engine in replay_backends(task, model or "", limit=limit)]
