@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.core.errors import HarnessError
+from harness.core.records import ModelInfo
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
 
@@ -71,15 +72,14 @@ class ResolvedModel:
     weights_sha256: str | None = None
 
 
-def describe(model: ResolvedModel, *, backend: str, dtype: str, device: str, chat_template: str | None):  # type: ignore[no-untyped-def]
-    """The ModelInfo every backend reports: known from the folder and tokenizer, before weights load,
-    so a fully cached run never has to load them."""
-    from harness.backends.base import ModelInfo
-
+def describe(model: ResolvedModel, *, backend: str, dtype: str, device: str, chat_template: str | None,
+             **extra: str | None) -> ModelInfo:
+    """The ModelInfo every local backend reports: known from the folder and tokenizer, before weights load,
+    so a fully cached run never has to load them. `extra`: more ModelInfo fields."""
     return ModelInfo(
         name=model.name, path=model.path, source=model.source, backend=backend, dtype=dtype, device=device,
         revision=model.revision, weights_sha256=model.weights_sha256,
-        chat_template_sha256=hashlib.sha256(chat_template.encode()).hexdigest() if chat_template else None)
+        chat_template_sha256=hashlib.sha256(chat_template.encode()).hexdigest() if chat_template else None, **extra)
 
 
 def _sha256_files(folder: Path) -> str:
@@ -155,8 +155,48 @@ def resolve_model(spec: str | None) -> ResolvedModel:
                              weights_sha256=_sha256_files(local))
     if local.exists() or spec.startswith((".", "/", "~")) or spec.count("/") > 1:
         raise HarnessError(f"model folder not found: {spec}")
-    if spec.count("/") != 1:
+    repo, _, revision = spec.partition("@")
+    if repo.count("/") != 1:
         known = ", ".join(EMBEDDED)
         raise HarnessError(f"unknown model '{spec}': use an embedded name ({known}), "
-                           "a local folder, or a hub id like org/name")
-    return ResolvedModel(spec, spec, "hub")
+                           "a local folder, or a hub id like org/name (org/name@revision pins a branch, tag or commit)")
+    return ResolvedModel(repo, repo, "hub", revision=hub_commit(repo, revision or None))
+
+
+def hub_commit(repo: str, revision: str | None) -> str:
+    """The commit hash that `revision` (a branch, tag or commit; default: main) of hub model `repo` is now:
+    asked of the hub, or, offline, read from the local hub cache. Weights load at that commit, and it is
+    part of the model's identity (ModelInfo.revision, so the request cache's key)."""
+    from huggingface_hub import HfApi, try_to_load_from_cache
+    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+
+    named = f"'{repo}'" + (f" at revision '{revision}'" if revision else "")
+    try:
+        sha = HfApi().model_info(repo, revision=revision, timeout=10).sha
+        if sha:
+            return sha
+    except (RepositoryNotFoundError, RevisionNotFoundError):
+        raise HarnessError(f"the hub has no model {named}") from None
+    except Exception:  # noqa: BLE001  (offline, unreachable, rate-limited: the local cache may still know)
+        pass
+    cached = try_to_load_from_cache(repo, "config.json", revision=revision)
+    if isinstance(cached, str):
+        return Path(cached).parent.name  # <cache>/models--org--name/snapshots/<commit>/config.json
+    raise HarnessError(f"cannot resolve the hub model {named}: the hub is unreachable and the model is not in "
+                       "the local hub cache")
+
+
+def hub_revision(model: ResolvedModel) -> str | None:
+    """The revision to load a model at: its commit for a hub model (a local folder has none)."""
+    return model.revision if model.source == "hub" else None
+
+
+def load_tokenizer(model: ResolvedModel):  # type: ignore[no-untyped-def]
+    """The model's tokenizer (no weights), at the model's hub commit."""
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(model.path, revision=hub_revision(model))
+    except OSError as exc:
+        raise HarnessError(f"cannot load the tokenizer of '{model.path}': {' '.join(str(exc).split())[:200]}") \
+            from None

@@ -3,29 +3,44 @@
 Async with bounded concurrency; the official `openai` client retries 408/409/429/5xx and
 connection errors with exponential back-off and enforces the timeout. The API key is read from
 an environment variable (default OPENAI_API_KEY; local servers need none) and is never written
-to results, logs or reports: ModelInfo records the server URL without credentials.
+to results, logs or reports: ModelInfo records the server URL without credentials, and every
+error message and log line has the key and any `Bearer …` redacted (secrets.py).
 
 Chat requests go to /chat/completions; `chat_template: none` requests go to /completions with
 the same plain rendering as the local backends. Option-label log-probs come from the first
-generated token's `top_logprobs` (as in the vLLM backend: exact inside the top k, PARROT's floor
-outside, listed in `candidates_floored`). A label's surface forms ("B", " B") are pooled only as
-far as they appear in the top k: on plain prompts the space-less form can rank below it, and
-the pooled value then misses its mass by a few hundredths (tested). A server that returns no
-log-probs yields none, and a `logprobs` task then stops with a clear error (use `answer: generate`).
+generated token's `top_logprobs`: exact inside the top k, PARROT's floor outside it, flagged per
+response (labels.py); a label whose surface forms ("B", " B") are only partly in the top k pools
+those that are (a lower bound, flagged `partial`). A server that returns no log-probs yields
+none, and a `logprobs` task then stops with a clear error (use `answer: generate`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from harness.backends.base import ModelInfo, OnDone, Request, Response
-from harness.backends.prompting import logsumexp, render_plain
-from harness.core.errors import HarnessError
+from pydantic import Field
 
-FLOOR_MARGIN = 5.0
+from harness.backends.base import Backend, ModelInfo, OnDone, Request, Response
+from harness.backends.labels import LabelLogprobs, read_labels
+from harness.backends.prompting import render_plain
+from harness.backends.secrets import Redactor
+from harness.core.errors import HarnessError
+from harness.core.plugins import BACKENDS
+from harness.core.records import Strict
+
+
+class OpenAIOptions(Strict):
+    base_url: str = Field(description="the server's URL, e.g. http://127.0.0.1:8000/v1")
+    api_key_env: str = Field("OPENAI_API_KEY", description="the NAME of the variable holding the key")
+    concurrency: int = Field(8, ge=1, description="requests in flight at once")
+    timeout: float = Field(120.0, gt=0, description="seconds per request")
+    max_retries: int = Field(6, ge=0)
+    top_logprobs: int = Field(20, ge=1, description="k: option log-probs are read from the top k")
 
 
 def public_url(url: str) -> str:
@@ -36,25 +51,29 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-class OpenAIBackend:
-    name = "openai"
+@BACKENDS.register("openai", "an OpenAI-compatible server (vllm serve, or any API): async, bounded concurrency, "
+                             "retries")
+class OpenAIBackend(Backend):
+    Options = OpenAIOptions
 
-    def __init__(self, base_url: str, model: str, *, api_key_env: str = "OPENAI_API_KEY", concurrency: int = 8,
-                 timeout: float = 120.0, max_retries: int = 6, top_logprobs: int = 20) -> None:
+    def __init__(self, model: str | None, options: OpenAIOptions | None = None, **overrides: Any) -> None:
         try:
             import openai  # noqa: F401
         except ImportError:
             raise HarnessError("the openai backend needs the openai package: pip install openai") from None
-        if not base_url:
-            raise HarnessError("the openai backend needs --base-url (e.g. http://127.0.0.1:8000/v1)")
-        self._client_args = {"api_key": os.environ.get(api_key_env) or "EMPTY", "base_url": base_url,
-                             "timeout": timeout, "max_retries": max_retries}
+        self.options = opts = self.configure(options, overrides)
+        if not model:
+            raise HarnessError("the openai backend needs --model: the model name the server serves")
+        key = os.environ.get(opts.api_key_env) or "EMPTY"
+        self.redactor = Redactor(key)
+        self._client_args = {"api_key": key, "base_url": opts.base_url, "timeout": opts.timeout,
+                             "max_retries": opts.max_retries}
         self.model = model
-        self.concurrency = concurrency
-        self.top_logprobs = top_logprobs
-        self.info = ModelInfo(name=model, path=public_url(base_url), source="api", backend=self.name,
+        self.info = ModelInfo(name=model, path=public_url(opts.base_url), source="api", backend="openai",
                               dtype="server", device="remote")
-        self.model_seconds = 0.0
+
+    def close(self) -> None:
+        self.redactor.close()
 
     def run(self, requests: Sequence[Request], on_done: OnDone | None = None) -> list[Response]:
         if any(r.truncate != "none" for r in requests):
@@ -62,11 +81,14 @@ class OpenAIBackend:
                                "(use the hf or vllm backend, or shorten the prompts)")
         return asyncio.run(self._run_all(list(requests), on_done))
 
+    def _fail(self, message: str) -> HarnessError:
+        return HarnessError(self.redactor(f"the server at {self.info.path} {message}"))
+
     async def _run_all(self, requests: list[Request], on_done: OnDone | None) -> list[Response]:
         import openai
 
         client = openai.AsyncOpenAI(**self._client_args)
-        gate = asyncio.Semaphore(self.concurrency)
+        gate = asyncio.Semaphore(self.options.concurrency)
         results: list[Response | None] = [None] * len(requests)
         loop = asyncio.get_running_loop()
 
@@ -81,10 +103,11 @@ class OpenAIBackend:
         try:
             await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
         except openai.APIConnectionError:
-            raise HarnessError(f"cannot reach the server at {self.info.path} (after retries)") from None
+            raise self._fail("cannot be reached (after retries)") from None
         except openai.APIStatusError as exc:
-            raise HarnessError(f"the server at {self.info.path} answered HTTP {exc.status_code}: "
-                               f"{' '.join(str(exc.message).split())[:200]}") from None
+            raise self._fail(f"answered HTTP {exc.status_code}: {' '.join(str(exc.message).split())[:200]}") from None
+        except (json.JSONDecodeError, openai.APIResponseValidationError):
+            raise self._fail("answered with a body that is not the JSON of the OpenAI API") from None
         finally:
             await client.close()
         return [r for r in results if r is not None]
@@ -92,46 +115,44 @@ class OpenAIBackend:
     async def _call(self, client, request: Request) -> Response:  # type: ignore[no-untyped-def]
         s = request.sampling
         sample = request.generate and s.temperature > 0
-        common = {"model": self.model, "max_tokens": s.max_tokens if request.generate else 1,
-                  "temperature": s.temperature if sample else 0.0, "top_p": s.top_p if sample else 1.0}
+        common: dict[str, Any] = {"model": self.model, "max_tokens": s.max_tokens if request.generate else 1,
+                                  "temperature": s.temperature if sample else 0.0, "top_p": s.top_p if sample else 1.0}
         if sample:
             common["seed"] = s.seed
         if request.generate and s.stop:
             common["stop"] = list(s.stop)
-        want = bool(request.candidates)
-        if request.chat_template == "none":
-            if want:
-                common["logprobs"] = self.top_logprobs
-            out = await client.completions.create(prompt=render_plain(request.messages), **common)
-            choice = out.choices[0]
-            text = choice.text
-            lp = choice.logprobs
-            top = list(lp.top_logprobs[0].items()) if lp and lp.top_logprobs else []
+        chat = request.chat_template != "none"
+        if request.candidates:
+            common.update({"logprobs": True, "top_logprobs": self.options.top_logprobs} if chat
+                          else {"logprobs": self.options.top_logprobs})
+        if chat:
+            out = await client.chat.completions.create(messages=[m.model_dump() for m in request.messages], **common)
         else:
-            if want:
-                common.update(logprobs=True, top_logprobs=self.top_logprobs)
-            out = await client.chat.completions.create(
-                messages=[m.model_dump() for m in request.messages], **common)
-            choice = out.choices[0]
-            text = choice.message.content or ""
-            content = choice.logprobs.content if choice.logprobs else None
-            top = [(t.token, t.logprob) for t in content[0].top_logprobs] if content else []
-        candidates, floored = self._candidates(request, top)
+            out = await client.completions.create(prompt=render_plain(request.messages), **common)
+        if isinstance(out, str) or not getattr(out, "choices", None):  # a body that is not a completion
+            raise self._fail("answered without choices" if not isinstance(out, str) else
+                             "answered with a body that is not the JSON of the OpenAI API")
+        choice = out.choices[0]
+        table = first_step_logprobs(choice, chat)
+        read = None
+        if request.candidates and table:
+            read = read_labels({c: [c, " " + c] for c in request.candidates}, dict(table))
+        return self._response(request, out, choice, chat, read)
+
+    @staticmethod
+    def _response(request: Request, out, choice, chat: bool, read: LabelLogprobs | None) -> Response:  # type: ignore[no-untyped-def]
         usage = out.usage
-        return Response(text=text if request.generate else None, candidate_logprobs=candidates,
-                        candidates_floored=floored, prompt_tokens=usage.prompt_tokens if usage else 0,
+        text = (choice.message.content or "") if chat else choice.text
+        return Response(text=text if request.generate else None, **(read.fields() if read else {}),
+                        prompt_tokens=usage.prompt_tokens if usage else 0,
                         output_tokens=usage.completion_tokens if usage and request.generate else 0,
                         finish_reason=choice.finish_reason if request.generate else None)
 
-    @staticmethod
-    def _candidates(request: Request, top: list[tuple[str, float]]):  # type: ignore[no-untyped-def]
-        if not request.candidates or not top:
-            return None, ()
-        floor = min(lp for _, lp in top) - FLOOR_MARGIN
-        values, floored = {}, []
-        for c in request.candidates:
-            found = [lp for tok, lp in top if tok in (c, " " + c)]
-            if not found:
-                floored.append(c)
-            values[c] = logsumexp(found) if found else floor
-        return values, tuple(floored)
+
+def first_step_logprobs(choice, chat: bool) -> list[tuple[str, float]]:  # type: ignore[no-untyped-def]
+    """(token, log-prob) pairs the server returned for the first generated position."""
+    lp = choice.logprobs
+    if chat:
+        content = lp.content if lp else None
+        return [(t.token, t.logprob) for t in content[0].top_logprobs] if content else []
+    return list(lp.top_logprobs[0].items()) if lp and lp.top_logprobs else []

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.backends.base import ModelInfo, OnDone, Request, Response
+from harness.backends.base import Backend, ModelInfo, OnDone, Request, Response
 from harness.core.errors import HarnessError
 
 
-class ReplayBackend:
+class ReplayBackend(Backend):
+    """Made by harness/pipeline/recorded.py from a task's recorded outputs (not chosen by `--backend`)."""
+
     def __init__(self, outputs: dict[str, str], *, name: str, source: str) -> None:
         self.outputs = outputs
         self.info = ModelInfo(name=name, path=source, source="replay", backend="replay", dtype="recorded",

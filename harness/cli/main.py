@@ -8,15 +8,12 @@ and field, and the exit code is 2.
 from __future__ import annotations
 
 import json
-import re
 import sys
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from harness.core.errors import HarnessError
@@ -38,10 +35,6 @@ def _fail(exc: HarnessError) -> None:
     raise typer.Exit(2)
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:60]
-
-
 def _quiet_libraries() -> None:
     import datasets
     import transformers
@@ -61,19 +54,17 @@ def run(
     limit: Annotated[int | None, typer.Option(min=1, help="Evaluate only the first N items of each task.")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for run directories.")] = Path("runs"),
     seed: Annotated[int, typer.Option(help="Seed for sampling and bootstrap CIs.")] = 1234,
-    batch_size: Annotated[int, typer.Option(min=1, help="Prompts per forward pass.")] = 16,
-    dtype: Annotated[str, typer.Option(help="bfloat16 | float16 | float32")] = "bfloat16",
-    device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N (hf backend)")] = "auto",
-    backend: Annotated[str, typer.Option(help="hf (transformers) | vllm | openai (any OpenAI-compatible server)")]
+    backend: Annotated[str, typer.Option(help="hf (transformers) | vllm | openai (any OpenAI-compatible server) | "
+                                              "fake (answers by rule, for tests); `harness backends` lists them")]
     = "hf",
-    tensor_parallel_size: Annotated[int, typer.Option(min=1, help="GPUs per model (vllm backend).")] = 1,
-    data_parallel_size: Annotated[int, typer.Option(min=1, help="Model copies in Ray actors, each on its own "
-                                                    "GPUs or CPU cores (vllm backend; pip install ray).")] = 1,
-    base_url: Annotated[str | None, typer.Option(help="Server URL for --backend openai, e.g. "
-                                                "http://127.0.0.1:8000/v1")] = None,
-    api_key_env: Annotated[str, typer.Option(help="Environment variable holding the API key (openai).")]
-    = "OPENAI_API_KEY",
-    concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once (openai).")] = 8,
+    backend_arg: Annotated[list[str] | None, typer.Option(
+        "--backend-arg", "-B", help="key=value, repeatable: an option of the backend (`harness backends` lists "
+                                    "them), e.g. -B base_url=http://127.0.0.1:8000/v1 -B concurrency=16")] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Prompts per forward pass (hf; vllm: per "
+                                                             "generate call). Default: the backend's.")] = None,
+    dtype: Annotated[str | None, typer.Option(help="bfloat16 | float16 | float32 (hf, vllm; default bfloat16)")]
+    = None,
+    device: Annotated[str | None, typer.Option(help="auto | cpu | cuda | cuda:N (hf)")] = None,
     report: Annotated[Path, typer.Option(help="HTML report refreshed at the end from every run in --output.")]
     = Path("reports/index.html"),
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
@@ -85,62 +76,41 @@ def run(
     examples: Annotated[int, typer.Option(min=0, help="Example prompts per variant with --dry-run.")] = 1,
 ) -> None:
     """Evaluate a model on one or more tasks; write runs/<id>/results.json, samples.jsonl and the report."""
-    from harness.backends.registry import BackendOptions, create_backend
+    from harness.backends.registry import create_backend, parse_backend_args
+    from harness.cli.runs import dry_run_tasks, run_tasks
     from harness.config.spec import load_task
+    from harness.core.plugins import BACKENDS
     from harness.pipeline.cache import RequestCache
     from harness.pipeline.recorded import is_replay, replay_backends
-    from harness.pipeline.runner import RunOptions, run_task
+    from harness.pipeline.runner import RunOptions
     from harness.report.build import write_report
-    from harness.report.summary import estimate_line, summary_table
+    from harness.report.summary import summary_table
 
     try:
         loaded = [load_task(t) for t in tasks]  # fail fast, before loading a model
         _quiet_libraries()
+        common = {k: v for k, v in {"dtype": dtype, "device": device, "batch_size": batch_size}.items() if v}
+        values = parse_backend_args(backend_arg or [])
+        if twice := sorted(common.keys() & values.keys()):
+            raise HarnessError(f"'{twice[0]}' is given as --{twice[0].replace('_', '-')} and as --backend-arg")
         if dry_run:
-            _dry_run(loaded, model, local=backend != "openai", examples=examples, seed=seed, limit=limit)
+            dry_run_tasks(loaded, model, local=BACKENDS.get(backend).local, examples=examples, seed=seed,
+                          limit=limit)
             return
-        options = RunOptions(seed=seed, batch_size=batch_size, limit=limit)
+        options = RunOptions(seed=seed, batch_size=batch_size or 16, limit=limit)
         if is_replay(model):  # recorded outputs: one engine per task and recorded model, nothing to cache
             runs = [(task, engine) for task in loaded
                     for engine in replay_backends(task, model or "", seed=seed, limit=limit)]
             cache = None
         else:
-            engine = create_backend(backend, model, BackendOptions(
-                dtype=dtype, device=device, batch_size=batch_size, tensor_parallel_size=tensor_parallel_size,
-                data_parallel_size=data_parallel_size, base_url=base_url, api_key_env=api_key_env,
-                concurrency=concurrency))
+            engine = create_backend(backend, model, {**common, **values})
             runs = [(task, engine) for task in loaded]
             cache = None if no_cache else RequestCache(cache_path or _default_cache())
-        results = []
-        for task, engine in runs:
-            stamp = time.strftime("%Y%m%d-%H%M%S")
-            run_dir = output / f"{stamp}-{_slug(task.spec.name)}-{_slug(engine.info.name)}"
-            n = 1
-            while run_dir.exists():
-                n += 1
-                run_dir = run_dir.with_name(f"{stamp}-{_slug(task.spec.name)}-{_slug(engine.info.name)}-{n}")
-            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                          TimeElapsedColumn(), console=out) as bar:
-                def on_start(total: int, name: str = task.spec.name):  # type: ignore[no-untyped-def]
-                    tid = bar.add_task(name, total=total)
-                    return lambda k: bar.advance(tid, k)
-
-                def on_plan(e, name: str = task.spec.name) -> None:  # type: ignore[no-untyped-def]
-                    bar.console.print(estimate_line(name, e), markup=False, highlight=False)
-
-                result = run_task(task, engine, options, run_dir, cache=cache, on_start=on_start, on_plan=on_plan)
-            if result.counts.requests_cached:
-                out.print(f"{task.spec.name}: {result.counts.requests_cached} of {result.counts.requests_unique} "
-                          "requests answered from the cache")
-            if result.counts.truncated:
-                out.print(f"{task.spec.name}: {result.counts.truncated} prompts lost their first tokens to fit the "
-                          "context (prompt.truncate: left; per sample: prompt_truncated)")
-            results.append((run_dir, result))
-        if getattr(engine, "engine", True) is None:
-            out.print(f"model {engine.info.name} not loaded: every answer came from the cache")
-        elif hasattr(engine, "load_seconds"):
-            out.print(f"model {engine.info.name} on {engine.info.backend}/{engine.info.device} ({dtype}), "
-                      f"loaded in {engine.load_seconds:.1f} s", markup=False, highlight=False)
+        try:
+            results = run_tasks(runs, options, output, cache)
+        finally:  # engines and worker processes stop now, however the run ended
+            for engine in {id(e): e for _, e in runs}.values():
+                engine.close()
         out.print(summary_table(results))
         for run_dir, _ in results:
             out.print(f"run: {run_dir}", markup=False, highlight=False)
@@ -149,24 +119,6 @@ def run(
             out.print(f"report: {path} ({count} runs)")
     except HarnessError as exc:
         _fail(exc)
-
-
-def _dry_run(tasks, model: str | None, *, local: bool, examples: int, seed: int,  # type: ignore[no-untyped-def]
-             limit: int | None) -> None:
-    from harness.pipeline.dryrun import dry_run, load_tokenizer
-
-    tokenizer = load_tokenizer(model) if local else None  # a server's tokenizer is not here
-    for task in tasks:
-        d = dry_run(task, tokenizer, examples=examples, seed=seed, limit=limit)
-        for v in d.variants:
-            for k, text in enumerate(v.examples, 1):
-                out.rule(f"{d.task} · {v.name} · example {k} of {v.samples} samples", style="dim")
-                out.print(text, markup=False, highlight=False)
-        tokens = f"{d.prompt_tokens:,} prompt tokens" if d.prompt_tokens is not None else "tokens: no local tokenizer"
-        more = f" (+ {d.second_turns} second turns written after the first answer)" if d.second_turns else ""
-        out.print(f"{d.task}: {d.items} items, {len(d.variants)} variants, {d.samples} samples, "
-                  f"{d.requests_unique} distinct requests{more}, {tokens}, {d.prompt_chars:,} characters; "
-                  "no model loaded", markup=False, highlight=False)
 
 
 @app.command("list")
@@ -357,7 +309,10 @@ def export(
     out.print(f"metrics: {metrics_path}\nsamples: {samples_path}", markup=False, highlight=False)
 
 
+from harness.cli.runs import backends_command  # noqa: E402  (light imports)
 from harness.cli.train import opinionqa_command, train_command, train_eval_command  # noqa: E402  (light imports)
+
+app.command("backends")(backends_command)
 
 app.command("train")(train_command)
 app.command("train-eval")(train_eval_command)

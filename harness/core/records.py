@@ -29,7 +29,7 @@ class ModelInfo(BaseModel):
 
     name: str
     path: str
-    source: Literal["embedded", "local", "hub", "api", "replay"]
+    source: Literal["embedded", "local", "hub", "api", "replay", "fake"]
     backend: str
     dtype: str
     device: str

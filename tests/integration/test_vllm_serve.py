@@ -59,7 +59,7 @@ def test_same_logprobs_as_transformers(served, embedded_backend):
     task = load_task(ROOT / "tasks" / "general_knowledge.yaml")
     requests = plan(task, make_variants(task, load_items(task)[:12]), seed=0).unique
     plain = [r.model_copy(update={"chat_template": "none"}) for r in requests[:3]]
-    ours = OpenAIBackend(served, "smollm2").run(requests + plain)
+    ours = OpenAIBackend("smollm2", base_url=served).run(requests + plain)
     theirs = embedded_backend.run(requests + plain)
     for n, (a, b) in enumerate(zip(ours, theirs)):
         assert not a.candidates_floored
@@ -78,7 +78,7 @@ def test_cli_run_never_writes_the_key(served, tmp_path):
     secret = "sk-harness-test-SECRET-123"
     env = dict(os.environ, OPENAI_API_KEY=secret)
     proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", str(ROOT / "tasks" / "general_knowledge.yaml"),
-                           "--backend", "openai", "--base-url", served, "--model", "smollm2", "--limit", "8",
+                           "--backend", "openai", "-B", f"base_url={served}", "--model", "smollm2", "--limit", "8",
                            "-o", str(tmp_path / "runs"), "--report", str(tmp_path / "r.html"),
                            "--cache", str(tmp_path / "c.sqlite")],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
