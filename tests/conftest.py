@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.backends.base import Message, Request
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 PROMPT = ROOT / "prompts" / "mc" / "question.j2"
@@ -18,6 +20,14 @@ ROWS = [
      "answer": "A"},
     {"id": "q3", "domain": "math", "question": "What is 2 + 2?", "choices": ["3", "5", "4", "22"], "answer": "C"},
 ]
+
+
+# Option-label requests on which the labels fall outside the model's top 20 next tokens (letters are not what comes
+# next): a top-k read floors them (issue 22).
+OFF_LABEL = [Request(messages=(Message(role="user", content=text),), generate=False, candidates=("A", "B", "C", "D"),
+                     chat_template=mode)
+             for text in ("Count from one to ten in words.", "Write the word 'ocean' five times.")
+             for mode in ("auto", "none")]
 
 
 def task_yaml(data_file: str = "data.jsonl", **overrides: str) -> str:

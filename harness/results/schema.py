@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from harness.core.records import Message, ModelInfo
+from harness.core.records import LogprobKind, Message, ModelInfo
 
 SCHEMA_VERSION = 1
 
@@ -31,6 +31,8 @@ class Metric(Estimate):
     variant: str | None = Field(None, description="the variant or persuasion arm the metric is about")
     p_value: float | None = Field(None, description="for paired differences: two-sided p-value of no difference")
     test: str | None = Field(None, description="how p_value was computed")
+    excluded: int = Field(0, description="items left out of n because a value the metric needs is not a "
+                                         "measurement (the formula says which)")
 
 
 class GroupValue(Estimate):
@@ -95,6 +97,10 @@ class Counts(BaseModel):
     requests_cached: int = Field(0, description="answered from the request cache, not sent to the model")
     invalid: int
     truncated: int = Field(0, description="samples whose prompt lost its first tokens (prompt.truncate: left)")
+    logprobs_floored: int = Field(0, description="option log-probs, over all samples, that are PARROT's floor (the "
+                                                 "label was outside the backend's top k), not a measurement")
+    logprobs_partial: int = Field(0, description="option log-probs, over all samples, that pool only the surface "
+                                                 "forms inside the backend's top k (a lower bound)")
 
 
 class Timing(BaseModel):
@@ -137,6 +143,9 @@ class Sample(BaseModel):
     asserted: str | None = None
     output: str | None
     label_logprobs: dict[str, float] | None
+    label_logprob_kind: dict[str, LogprobKind] | None = Field(
+        None, description="per option label, how its log-prob was read: exact; partial (some surface forms outside "
+                          "the backend's top k: a lower bound); floored (outside the top k: PARROT's floor)")
     predicted: str | None
     predicted_option: int | None = Field(
         None, description="the chosen option as an index into the item's own option order (before any reordering)")
@@ -149,3 +158,7 @@ class Sample(BaseModel):
     prompt_truncated: int = Field(0, description="tokens dropped from the prompt's start to fit the context")
     output_tokens: int
     request_key: str
+
+    def logprobs_read(self, kind: str) -> int:
+        """How many of this sample's option log-probs were read this way (exact, partial, floored)."""
+        return list((self.label_logprob_kind or {}).values()).count(kind)

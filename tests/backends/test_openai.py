@@ -1,5 +1,5 @@
 """The OpenAI-compatible backend against a small local HTTP server: retries, concurrency, errors, secrets,
-and option log-probs read from the top k."""
+and how option log-probs are read (exact through /tokenize + logprob_token_ids, else the top k)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ class FakeServer:
     can fail the first N calls with a status or answer a fixed body; counts concurrency."""
 
     def __init__(self, fail_first: int = 0, status: int = 429, delay: float = 0.0, vllm: bool = False,
-                 body: bytes | None = None, content_type: str = "application/json") -> None:
+                 body: bytes | None = None, content_type: str = "application/json", token_ids: bool = True) -> None:
         self.calls, self.in_flight, self.max_in_flight, self.auth, self.paths = 0, 0, 0, [], []
         self.requests: list[dict] = []
         self.lock = threading.Lock()
@@ -49,7 +49,7 @@ class FakeServer:
                 return (200, json.dumps({"tokens": [VOCAB[request["prompt"]]]}).encode()) if vllm else \
                     (404, b'{"detail": "Not Found"}')
             ids = request.get("logprob_token_ids")
-            if vllm and ids:
+            if vllm and ids and token_ids:
                 return 200, json.dumps(completion([(f"token_id:{t}", EXACT[t]) for t in ids])).encode()
             return 200, json.dumps(completion(TOP)).encode()
 
@@ -112,7 +112,8 @@ def test_retries_429_then_reads_the_top_k_with_floors(server, monkeypatch):
     monkeypatch.setenv("MY_KEY", "sk-test-secret")
     ours = backend(server, api_key_env="MY_KEY", max_retries=3)
     (r,) = ours.run([mc_request()])
-    assert server.calls == 3
+    assert server.paths[0] == "/tokenize"  # auto: asked for exact reads first; the server has no /tokenize
+    assert server.calls == 3 + 1 and ours.exact is False
     assert r.candidate_logprobs["B"] == pytest.approx(-0.2)
     assert r.candidate_logprobs["A"] == pytest.approx(-2.0 + math.log1p(math.exp(-0.5)))
     # C is outside the top k: floor = smallest label log-prob seen (B's -0.2 and A's pooled -1.53) - 5
@@ -122,10 +123,45 @@ def test_retries_429_then_reads_the_top_k_with_floors(server, monkeypatch):
     assert "sk-test-secret" not in ours.info.model_dump_json()
 
 
+@pytest.mark.parametrize("server", [{"vllm": True}], indirect=True)
+def test_exact_label_logprobs_where_the_server_offers_them(server):
+    ours = backend(server)
+    responses = ours.run([mc_request(0), mc_request(1)])
+    assert ours.exact is True and ours.forms == {"A": [32, 330], "B": [33, 331], "C": [34, 332]}
+    assert server.paths.count("/tokenize") == 6  # each surface form once per run, not per request
+    chat = [r for p, r in zip(server.paths, server.requests) if p == "/v1/chat/completions"]
+    assert chat[0]["logprob_token_ids"] == [32, 33, 34, 330, 331, 332] and chat[0]["return_tokens_as_token_ids"]
+    for r in responses:
+        assert r.candidates_floored == () and r.candidates_partial == ()
+        assert r.candidate_logprobs["C"] == pytest.approx(math.log(math.exp(-11.0) + math.exp(-12.0)))
+        assert r.candidate_logprobs["B"] == pytest.approx(math.log(math.exp(-0.25) + math.exp(-3.0)))
+
+
+@pytest.mark.parametrize("server", [{"vllm": True, "token_ids": False}], indirect=True)
+def test_auto_reads_the_top_k_when_the_server_ignores_token_ids(server):
+    ours = backend(server)
+    (r,) = ours.run([mc_request()])
+    assert ours.exact is False and r.candidates_floored == ("C",)  # asked again, the top-k way
+    assert "top_logprobs" in server.requests[-1] and "logprob_token_ids" not in server.requests[-1]
+    with pytest.raises(HarnessError, match="ignored logprob_token_ids"):
+        backend(server, label_logprobs="exact").run([mc_request()])
+
+
+def test_exact_mode_on_a_server_without_it_says_so(server):
+    with pytest.raises(HarnessError, match="offers no /tokenize .* label_logprobs=top_k"):
+        backend(server, label_logprobs="exact").run([mc_request()])
+
+
+@pytest.mark.parametrize("server", [{"vllm": True}], indirect=True)
+def test_top_k_mode_never_asks_for_exact_reads(server):
+    (r,) = backend(server, label_logprobs="top_k").run([mc_request()])
+    assert "/tokenize" not in server.paths and r.candidates_floored == ("C",)
+
+
 @pytest.mark.parametrize("server", [{"fail_first": 99, "status": 500}], indirect=True)
 def test_gives_up_on_persistent_5xx_with_one_line_error(server):
     with pytest.raises(HarnessError, match="HTTP 500"):
-        backend(server, max_retries=1).run([mc_request()])
+        backend(server, max_retries=1, label_logprobs="top_k").run([mc_request()])
     assert server.calls == 2  # the first try and one retry
 
 
@@ -153,21 +189,21 @@ def test_credentials_never_recorded():
                                                          "model": "m", "choices": []}).encode()}], indirect=True)
 def test_empty_choices_is_one_line_error(server):
     with pytest.raises(HarnessError, match="answered without choices"):
-        backend(server).run([mc_request()])
+        backend(server, label_logprobs="top_k").run([mc_request()])
 
 
 @pytest.mark.parametrize("server", [{"body": b"<html>502 Bad Gateway</html>", "content_type": "text/html"},
                                     {"body": b"{not json", "content_type": "application/json"}], indirect=True)
 def test_a_body_that_is_not_json_is_one_line_error(server):
     with pytest.raises(HarnessError, match="answered with a body that is not the JSON of the OpenAI API"):
-        backend(server, max_retries=0).run([mc_request()])
+        backend(server, label_logprobs="top_k", max_retries=0).run([mc_request()])
 
 
 @pytest.mark.parametrize("server", [{"fail_first": 99, "status": 401}], indirect=True)
 def test_a_401_echoing_the_key_never_shows_it(server, monkeypatch, caplog):
     secret = "sk-live-0123456789abcdef"
     monkeypatch.setenv("OPENAI_API_KEY", secret)
-    ours = backend(server)
+    ours = backend(server, label_logprobs="top_k")
     with pytest.raises(HarnessError) as exc:
         ours.run([mc_request()])
     message = str(exc.value)

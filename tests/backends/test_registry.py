@@ -21,8 +21,9 @@ def test_every_builtin_backend_registers_a_backend_with_options():
 def test_values_are_parsed_and_validated_per_backend():
     assert parse_backend_args(["concurrency=4", "base_url=http://h:1/v1?a=b"]) == {
         "concurrency": "4", "base_url": "http://h:1/v1?a=b"}
-    options = backend_options("openai", {"base_url": "http://h/v1", "concurrency": "4", "top_logprobs": "5"})
-    assert options.concurrency == 4 and options.top_logprobs == 5
+    options = backend_options("openai", {"base_url": "http://h/v1", "concurrency": "4", "label_logprobs": "top_k"})
+    assert options.concurrency == 4 and options.label_logprobs == "top_k"
+    assert backend_options("vllm", {}).label_logprobs == "exact"
     assert backend_options("hf", {"dtype": "float32", "batch_size": "2"}).batch_size == 2
     fake = create_backend("fake", None, {"answer": "random", "seed": "3"})
     assert isinstance(fake, FakeBackend) and fake.options.seed == 3

@@ -67,5 +67,5 @@ def test_bad_backend_options_are_one_line_errors(make_task, tmp_path, args, frag
 def test_backends_lists_each_backend_and_its_options():
     result = runner.invoke(app, ["backends"], env={"COLUMNS": "250"})
     assert result.exit_code == 0
-    for text in ("hf", "vllm", "openai", "fake", "top_logprobs=20", "base_url (required)", "table_file"):
+    for text in ("hf", "vllm", "openai", "fake", "label_logprobs='exact'", "base_url (required)", "table_file"):
         assert text in result.output

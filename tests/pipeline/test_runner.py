@@ -1,11 +1,15 @@
 """The runner end to end on the fake backend: no model, seconds, exact expectations."""
 
+import json
+
 from harness.backends.fake import FakeBackend
 from harness.config.spec import load_task
 from harness.data.items import load_items
 from harness.pipeline.cache import RequestCache
 from harness.pipeline.plan import plan
 from harness.pipeline.runner import RunOptions, run_task
+from harness.report.explorer import PromptTable, explorer_rows
+from harness.results.io import read_samples
 from harness.variants.variant import make_variants
 
 
@@ -33,3 +37,17 @@ def test_cached_answers_are_the_fake_settings_own(make_task, tmp_path):
     assert again.counts.requests_cached == 3 and other.counts.requests_cached == 0
     assert first.metric("accuracy").value == again.metric("accuracy").value == 1 / 3  # only q2's gold is A
     assert other.metric("accuracy").value == 0.0  # no gold is D
+
+
+def test_samples_and_counts_say_which_log_probs_are_floored(make_task, tmp_path):
+    task = load_task(make_task())
+    result = run_task(task, FakeBackend(answer="B", top_k=2), RunOptions(), tmp_path / "run")
+    lines = [json.loads(x) for x in (tmp_path / "run" / "samples.jsonl").read_text().splitlines()]
+    # the fake sees B and then A (ties keep the label order): C and D are floored in every sample
+    assert [s["label_logprob_kind"] for s in lines] == [{"A": "exact", "B": "exact", "C": "floored",
+                                                         "D": "floored"}] * 3
+    assert result.counts.logprobs_floored == 6 and result.counts.logprobs_partial == 0
+    exact = run_task(task, FakeBackend(answer="B"), RunOptions(), tmp_path / "exact")
+    assert exact.counts.logprobs_floored == 0
+    rows = explorer_rows(result, read_samples(tmp_path / "run"), PromptTable())["rows"]
+    assert "p(B) = 0.87  p(C) = 0.00 (floor: outside the top k)" in rows[0]["output"]
