@@ -193,7 +193,10 @@ def main() -> None:
             if args.vllm:
                 import torch
 
-                ours_v, _, _ = timed(harness + ["-o", str(tmp / "runs3"), "--no-cache", "--backend", "vllm"])
+                # vLLM takes every request in one generate call: --batch-size (hf's prompts per pass) is not passed
+                at = harness.index("--batch-size")
+                vllm_run = harness[:at] + harness[at + 2:]
+                ours_v, _, _ = timed(vllm_run + ["-o", str(tmp / "runs3"), "--no-cache", "--backend", "vllm"])
                 acc_v = harness_accuracy(tmp / "runs3")
                 # lm-eval's own arguments, through the launcher, with the engine settings of harness/backends/vllm.py
                 lm_v = [a for a in lm if a not in ("--device", "cpu")]

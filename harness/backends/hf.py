@@ -11,47 +11,57 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import Field
 
 from harness.backends.base import OnDone, Request, Response, Sampling
-from harness.backends.models import ResolvedModel, describe
+from harness.backends.local import LocalBackend, default_device
+from harness.backends.models import ResolvedModel, hub_revision, load_tokenizer
 from harness.backends.prompting import candidate_token_ids, encode_fitted, logsumexp
 from harness.core.errors import HarnessError
+from harness.core.plugins import BACKENDS
+from harness.core.records import ModelInfo, Strict
 
-DTYPES = ("bfloat16", "float16", "float32")
 MIN_SHARED_PREFIX = 8  # tokens: below this, computing the prefix once saves less than it costs
 
 
-class HFBackend:
+class HFOptions(Strict):
+    dtype: Literal["bfloat16", "float16", "float32"] = "bfloat16"
+    device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
+    batch_size: int = Field(16, ge=1, description="prompts per forward pass")
+    share_prefix: bool = Field(True, description="score a batch's common prompt prefix once (log-prob requests)")
+
+
+@BACKENDS.register("hf", "transformers on this machine: batched, exact option log-probs from one forward pass")
+class HFBackend(LocalBackend):
     name = "hf"
+    Options = HFOptions
 
-    def __init__(self, model: ResolvedModel, *, dtype: str = "bfloat16", device: str = "auto",
-                 batch_size: int = 16, share_prefix: bool = True) -> None:
+    def __init__(self, model: ResolvedModel, options: HFOptions | None = None, **overrides) -> None:  # type: ignore[no-untyped-def]
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM
 
-        if dtype not in DTYPES:
-            raise HarnessError(f"unknown dtype '{dtype}' (choose from {', '.join(DTYPES)})")
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.options = opts = self.configure(options, overrides)
         self.torch = torch
-        self.device = device
-        self.batch_size = batch_size
-        self.share_prefix = share_prefix  # score a batch's common prompt prefix once (logprobs path)
+        self.device = default_device(opts.device)
+        self.batch_size = opts.batch_size
+        self.share_prefix = opts.share_prefix
+        self.tokenizer = load_tokenizer(model)
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(model.path, revision=model.revision
-                                                           if model.source == "hub" else None)
             self.model = AutoModelForCausalLM.from_pretrained(
-                model.path, dtype=getattr(torch, dtype),
-                revision=model.revision if model.source == "hub" else None).to(device).eval()
+                model.path, dtype=getattr(torch, opts.dtype), revision=hub_revision(model)).to(self.device).eval()
         except OSError as exc:
             raise HarnessError(f"cannot load model '{model.path}': {' '.join(str(exc).split())[:200]}") from None
         self.tokenizer.padding_side = "left"
         self.pad_id = self.tokenizer.pad_token_id
         if self.pad_id is None:
             self.pad_id = self.tokenizer.eos_token_id
-        self.info = describe(model, backend=self.name, dtype=dtype, device=device,
-                             chat_template=getattr(self.tokenizer, "chat_template", None))
-        self.model_seconds = 0.0
+        self.info = self.identity(model, opts)
+
+    @classmethod
+    def identity(cls, model: ResolvedModel, options: HFOptions) -> ModelInfo:
+        return cls.describe(model, dtype=options.dtype, device=default_device(options.device))
 
     def run(self, requests: Sequence[Request], on_done: OnDone | None = None) -> list[Response]:
         context = getattr(self.model.config, "max_position_embeddings", None)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.core.errors import HarnessError
+from harness.core.records import ModelInfo
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
 HUB_TIMEOUT_S = 10
@@ -72,15 +73,14 @@ class ResolvedModel:
     weights_sha256: str | None = None
 
 
-def describe(model: ResolvedModel, *, backend: str, dtype: str, device: str, chat_template: str | None):  # type: ignore[no-untyped-def]
-    """The ModelInfo every backend reports: known from the folder and tokenizer, before weights load,
-    so a fully cached run never has to load them."""
-    from harness.backends.base import ModelInfo
-
+def describe(model: ResolvedModel, *, backend: str, dtype: str, device: str, chat_template: str | None,
+             **extra: str | None) -> ModelInfo:
+    """The ModelInfo every local backend reports: known from the folder and tokenizer, before weights load,
+    so a fully cached run never has to load them. `extra`: more ModelInfo fields (label_logprobs)."""
     return ModelInfo(
         name=model.name, path=model.path, source=model.source, backend=backend, dtype=dtype, device=device,
         revision=model.revision, weights_sha256=model.weights_sha256,
-        chat_template_sha256=hashlib.sha256(chat_template.encode()).hexdigest() if chat_template else None)
+        chat_template_sha256=hashlib.sha256(chat_template.encode()).hexdigest() if chat_template else None, **extra)
 
 
 def _sha256_files(folder: Path) -> str:
@@ -155,12 +155,12 @@ def resolve_model(spec: str | None) -> ResolvedModel:
                              weights_sha256=_sha256_files(local))
     if local.exists() or spec.startswith((".", "/", "~")) or spec.count("/") > 1:
         raise HarnessError(f"model folder not found: {spec}")
-    if spec.count("/") != 1:
+    repo, _, revision = spec.partition("@")
+    if repo.count("/") != 1:
         known = ", ".join(EMBEDDED)
         raise HarnessError(f"unknown model '{spec}': use an embedded name ({known}), "
-                           "a local folder, or a hub id like org/name")
-    check_hub(spec)
-    return ResolvedModel(spec, spec, "hub")
+                           "a local folder, or a hub id like org/name (org/name@revision pins a branch, tag or commit)")
+    return ResolvedModel(repo, repo, "hub", revision=hub_commit(repo, revision or None))
 
 
 CONFIG_FILES = ("config.json", "generation_config.json", "tokenizer_config.json", "special_tokens_map.json",
@@ -188,24 +188,51 @@ def check_folder(folder: Path) -> None:
         raise HarnessError("no weights in the model folder (*.safetensors or *.bin)", file=folder)
 
 
-def check_hub(repo: str) -> None:
-    """Fail fast, in one line, when the Hugging Face hub cannot provide `repo`: transformers would retry
-    for a minute before saying so. A model in the local hub cache needs no network."""
+def hub_commit(repo: str, revision: str | None) -> str:
+    """The commit hash that `revision` (a branch, tag or commit; default: main) of hub model `repo` is now:
+    asked of the hub (one call, HUB_TIMEOUT_S at most: transformers would retry for a minute), or, offline,
+    read from the local hub cache. Weights load at that commit, and it is part of the model's identity
+    (ModelInfo.revision, so the request cache's key). Whatever fails is one line."""
     from huggingface_hub import HfApi, constants, try_to_load_from_cache
-    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError, RevisionNotFoundError
 
-    if isinstance(try_to_load_from_cache(repo, "config.json"), str):
-        return
+    named = f"'{repo}'" + (f" at revision '{revision}'" if revision else "")
+    cached = try_to_load_from_cache(repo, "config.json", revision=revision)
+    local = Path(cached).parent.name if isinstance(cached, str) else None  # .../snapshots/<commit>/config.json
     if constants.HF_HUB_OFFLINE:
-        raise HarnessError(f"model '{repo}' is not in the local Hugging Face cache, and HF_HUB_OFFLINE is set")
+        if local:
+            return local
+        raise HarnessError(f"model {named} is not in the local Hugging Face cache, and HF_HUB_OFFLINE is set")
     try:
-        HfApi().model_info(repo, timeout=HUB_TIMEOUT_S)
+        sha = HfApi().model_info(repo, revision=revision, timeout=HUB_TIMEOUT_S).sha
+        if sha:
+            return sha
+    except (RepositoryNotFoundError, RevisionNotFoundError):
+        raise HarnessError(f"the hub has no model {named} (a private one needs `hf auth login`)") from None
     except GatedRepoError:
-        return  # public metadata, gated files: transformers asks for the token and says so
-    except RepositoryNotFoundError:
-        raise HarnessError(f"no model '{repo}' on the Hugging Face hub (a private one needs `hf auth login`)") \
-            from None
+        pass  # public metadata, gated files: transformers asks for the token and says so
     except Exception as exc:  # the hub client raises transport errors of several libraries
+        if local:
+            return local
         reason = " ".join(str(exc).split())[:120] or type(exc).__name__
-        raise HarnessError(f"cannot reach the Hugging Face hub for '{repo}' ({reason}), and it is not in the local "
+        raise HarnessError(f"cannot reach the Hugging Face hub for {named} ({reason}), and it is not in the local "
                            "cache") from None
+    if local:
+        return local
+    raise HarnessError(f"cannot resolve the hub model {named}: the hub gave no commit and the local cache has none")
+
+
+def hub_revision(model: ResolvedModel) -> str | None:
+    """The revision to load a model at: its commit for a hub model (a local folder has none)."""
+    return model.revision if model.source == "hub" else None
+
+
+def load_tokenizer(model: ResolvedModel):  # type: ignore[no-untyped-def]
+    """The model's tokenizer (no weights), at the model's hub commit."""
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(model.path, revision=hub_revision(model))
+    except OSError as exc:
+        raise HarnessError(f"cannot load the tokenizer of '{model.path}': {' '.join(str(exc).split())[:200]}") \
+            from None

@@ -3,29 +3,54 @@
 Async with bounded concurrency; the official `openai` client retries 408/409/429/5xx and
 connection errors with exponential back-off and enforces the timeout. The API key is read from
 an environment variable (default OPENAI_API_KEY; local servers need none) and is never written
-to results, logs or reports: ModelInfo records the server URL without credentials.
+to results, logs or reports: ModelInfo records the server URL without credentials, and every
+error message and log line has the key and any `Bearer …` redacted (secrets.py).
 
 Chat requests go to /chat/completions; `chat_template: none` requests go to /completions with
-the same plain rendering as the local backends. Option-label log-probs come from the first
-generated token's `top_logprobs` (as in the vLLM backend: exact inside the top k, PARROT's floor
-outside, listed in `candidates_floored`). A label's surface forms ("B", " B") are pooled only as
-far as they appear in the top k: on plain prompts the space-less form can rank below it, and
-the pooled value then misses its mass by a few hundredths (tested). A server that returns no
-log-probs yields none, and a `logprobs` task then stops with a clear error (use `answer: generate`).
+the same plain rendering as the local backends. Option-label log-probs (`label_logprobs`):
+- exact, where the server offers it (vLLM's does): the token ids of each label's surface forms
+  ("A", " A") come from the server's /tokenize, and the request names them in `logprob_token_ids`,
+  so the server returns their log-probs over the whole vocabulary from the same one-token step;
+- top_k, for servers that expose only the top k (`top_logprobs`): exact inside it, PARROT's floor
+  outside it, flagged per response (labels.py);
+- auto (default): exact when the server offers it, else top_k for the rest of the run.
+A server that returns no log-probs yields none, and a `logprobs` task then stops with a clear
+error (use `answer: generate`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Sequence
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from harness.backends.base import ModelInfo, OnDone, Request, Response
-from harness.backends.prompting import logsumexp, render_plain
-from harness.core.errors import HarnessError
+from pydantic import Field
 
-FLOOR_MARGIN = 5.0
+from harness.backends.base import Backend, ModelInfo, OnDone, Request, Response
+from harness.backends.labels import LabelLogprobs, read_labels
+from harness.backends.prompting import render_plain
+from harness.backends.secrets import Redactor
+from harness.core.errors import HarnessError
+from harness.core.plugins import BACKENDS
+from harness.core.records import Strict
+
+TOKEN_ID = "token_id:"  # how vLLM's server names tokens with return_tokens_as_token_ids
+NO_TOKENIZE = (400, 404, 405, 422, 501)  # /tokenize answered: not here, or not this way
+
+
+class OpenAIOptions(Strict):
+    base_url: str = Field(description="the server's URL, e.g. http://127.0.0.1:8000/v1")
+    api_key_env: str = Field("OPENAI_API_KEY", description="the NAME of the variable holding the key")
+    concurrency: int = Field(8, ge=1, description="requests in flight at once")
+    timeout: float = Field(120.0, gt=0, description="seconds per request")
+    max_retries: int = Field(6, ge=0)
+    label_logprobs: Literal["auto", "exact", "top_k"] = Field(
+        "auto", description="exact: the server's logprob_token_ids (vLLM); top_k: from top_logprobs, PARROT's "
+                            "floor outside them; auto: exact where offered")
+    top_logprobs: int = Field(20, ge=1, description="k for label_logprobs=top_k")
 
 
 def public_url(url: str) -> str:
@@ -36,25 +61,31 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-class OpenAIBackend:
-    name = "openai"
+@BACKENDS.register("openai", "an OpenAI-compatible server (vllm serve, or any API): async, retries; exact option "
+                             "log-probs where the server offers them")
+class OpenAIBackend(Backend):
+    Options = OpenAIOptions
 
-    def __init__(self, base_url: str, model: str, *, api_key_env: str = "OPENAI_API_KEY", concurrency: int = 8,
-                 timeout: float = 120.0, max_retries: int = 6, top_logprobs: int = 20) -> None:
+    def __init__(self, model: str | None, options: OpenAIOptions | None = None, **overrides: Any) -> None:
         try:
             import openai  # noqa: F401
         except ImportError:
             raise HarnessError("the openai backend needs the openai package: pip install openai") from None
-        if not base_url:
-            raise HarnessError("the openai backend needs --base-url (e.g. http://127.0.0.1:8000/v1)")
-        self._client_args = {"api_key": os.environ.get(api_key_env) or "EMPTY", "base_url": base_url,
-                             "timeout": timeout, "max_retries": max_retries}
+        self.options = opts = self.configure(options, overrides)
+        if not model:
+            raise HarnessError("the openai backend needs --model: the model name the server serves")
+        key = os.environ.get(opts.api_key_env) or "EMPTY"
+        self.redactor = Redactor(key)
+        self._client_args = {"api_key": key, "base_url": opts.base_url, "timeout": opts.timeout,
+                             "max_retries": opts.max_retries}
         self.model = model
-        self.concurrency = concurrency
-        self.top_logprobs = top_logprobs
-        self.info = ModelInfo(name=model, path=public_url(base_url), source="api", backend=self.name,
-                              dtype="server", device="remote")
-        self.model_seconds = 0.0
+        self.exact: bool | None = {"exact": True, "top_k": False}.get(opts.label_logprobs)  # None: not yet known
+        self.forms: dict[str, list[int]] = {}  # label -> token ids of its surface forms (exact mode)
+        self.info = ModelInfo(name=model, path=public_url(opts.base_url), source="api", backend="openai",
+                              dtype="server", device="remote", label_logprobs=opts.label_logprobs)
+
+    def close(self) -> None:
+        self.redactor.close()
 
     def run(self, requests: Sequence[Request], on_done: OnDone | None = None) -> list[Response]:
         if any(r.truncate != "none" for r in requests):
@@ -62,11 +93,14 @@ class OpenAIBackend:
                                "(use the hf or vllm backend, or shorten the prompts)")
         return asyncio.run(self._run_all(list(requests), on_done))
 
+    def _fail(self, message: str) -> HarnessError:
+        return HarnessError(self.redactor(f"the server at {self.info.path} {message}"))
+
     async def _run_all(self, requests: list[Request], on_done: OnDone | None) -> list[Response]:
         import openai
 
         client = openai.AsyncOpenAI(**self._client_args)
-        gate = asyncio.Semaphore(self.concurrency)
+        gate = asyncio.Semaphore(self.options.concurrency)
         results: list[Response | None] = [None] * len(requests)
         loop = asyncio.get_running_loop()
 
@@ -79,59 +113,109 @@ class OpenAIBackend:
                 on_done([(i, results[i])])
 
         try:
+            labels = sorted({c for r in requests for c in r.candidates})
+            if labels and self.exact is not False:
+                await self._tokenize_labels(client, labels)
             await asyncio.gather(*(one(i, r) for i, r in enumerate(requests)))
         except openai.APIConnectionError:
-            raise HarnessError(f"cannot reach the server at {self.info.path} (after retries)") from None
+            raise self._fail("cannot be reached (after retries)") from None
         except openai.APIStatusError as exc:
-            raise HarnessError(f"the server at {self.info.path} answered HTTP {exc.status_code}: "
-                               f"{' '.join(str(exc.message).split())[:200]}") from None
+            raise self._fail(f"answered HTTP {exc.status_code}: {' '.join(str(exc.message).split())[:200]}") from None
+        except (json.JSONDecodeError, openai.APIResponseValidationError):
+            raise self._fail("answered with a body that is not the JSON of the OpenAI API") from None
         finally:
             await client.close()
         return [r for r in results if r is not None]
 
+    async def _tokenize_labels(self, client, labels: list[str]) -> None:  # type: ignore[no-untyped-def]
+        """Token ids of each label's one-token surface forms, from the server's /tokenize (vLLM's server has
+        one); without it, exact mode is an error and auto mode reads the top k."""
+        import openai
+
+        root = self.options.base_url.rstrip("/").removesuffix("/v1")
+        for label in labels:
+            if label in self.forms:
+                continue
+            ids = []
+            for surface in (label, " " + label):
+                try:
+                    answer = await client.post(f"{root}/tokenize", cast_to=object, body={
+                        "model": self.model, "prompt": surface, "add_special_tokens": False})
+                except openai.APIStatusError as exc:
+                    if exc.status_code not in NO_TOKENIZE:
+                        raise
+                    if self.exact:
+                        raise self._fail(f"offers no /tokenize (HTTP {exc.status_code}), which exact option "
+                                         "log-probs need (vLLM's server has it); use --backend-arg "
+                                         "label_logprobs=top_k") from None
+                    self.exact = False
+                    return
+                tokens = answer.get("tokens") if isinstance(answer, dict) else None
+                if not isinstance(tokens, list):
+                    raise self._fail("answered /tokenize without a list of tokens")
+                if len(tokens) == 1 and tokens[0] not in ids:
+                    ids.append(int(tokens[0]))
+            if not ids:
+                raise HarnessError(f"option label '{label}' is not a single token for this model's tokenizer; "
+                                   "use single-token labels (e.g. A, B, C, D)")
+            self.forms[label] = ids
+        self.exact = True
+
     async def _call(self, client, request: Request) -> Response:  # type: ignore[no-untyped-def]
         s = request.sampling
         sample = request.generate and s.temperature > 0
-        common = {"model": self.model, "max_tokens": s.max_tokens if request.generate else 1,
-                  "temperature": s.temperature if sample else 0.0, "top_p": s.top_p if sample else 1.0}
+        common: dict[str, Any] = {"model": self.model, "max_tokens": s.max_tokens if request.generate else 1,
+                                  "temperature": s.temperature if sample else 0.0, "top_p": s.top_p if sample else 1.0}
         if sample:
             common["seed"] = s.seed
         if request.generate and s.stop:
             common["stop"] = list(s.stop)
-        want = bool(request.candidates)
-        if request.chat_template == "none":
-            if want:
-                common["logprobs"] = self.top_logprobs
-            out = await client.completions.create(prompt=render_plain(request.messages), **common)
-            choice = out.choices[0]
-            text = choice.text
-            lp = choice.logprobs
-            top = list(lp.top_logprobs[0].items()) if lp and lp.top_logprobs else []
+        exact = bool(request.candidates) and self.exact is True
+        ids = sorted({t for c in request.candidates for t in self.forms[c]}) if exact else []
+        chat = request.chat_template != "none"
+        if exact:
+            common.update(logprobs=True if chat else 1,
+                          extra_body={"logprob_token_ids": ids, "return_tokens_as_token_ids": True})
+        elif request.candidates:
+            common.update({"logprobs": True, "top_logprobs": self.options.top_logprobs} if chat
+                          else {"logprobs": self.options.top_logprobs})
+        if chat:
+            out = await client.chat.completions.create(messages=[m.model_dump() for m in request.messages], **common)
         else:
-            if want:
-                common.update(logprobs=True, top_logprobs=self.top_logprobs)
-            out = await client.chat.completions.create(
-                messages=[m.model_dump() for m in request.messages], **common)
-            choice = out.choices[0]
-            text = choice.message.content or ""
-            content = choice.logprobs.content if choice.logprobs else None
-            top = [(t.token, t.logprob) for t in content[0].top_logprobs] if content else []
-        candidates, floored = self._candidates(request, top)
+            out = await client.completions.create(prompt=render_plain(request.messages), **common)
+        if isinstance(out, str) or not getattr(out, "choices", None):  # a body that is not a completion
+            raise self._fail("answered without choices" if not isinstance(out, str) else
+                             "answered with a body that is not the JSON of the OpenAI API")
+        choice = out.choices[0]
+        table = first_step_logprobs(choice, chat)
+        read = None
+        if exact:
+            by_id = {int(tok[len(TOKEN_ID):]): lp for tok, lp in table if tok.startswith(TOKEN_ID)}
+            if not set(ids) <= set(by_id):
+                if self.options.label_logprobs == "exact":
+                    raise self._fail("ignored logprob_token_ids (vLLM's server reads them); use --backend-arg "
+                                     "label_logprobs=top_k")
+                self.exact = False  # auto: this server reads the top k only; ask again that way
+                return await self._call(client, request)
+            read = read_labels({c: self.forms[c] for c in request.candidates}, by_id)
+        elif request.candidates and table:
+            read = read_labels({c: [c, " " + c] for c in request.candidates}, dict(table))
+        return self._response(request, out, choice, chat, read)
+
+    @staticmethod
+    def _response(request: Request, out, choice, chat: bool, read: LabelLogprobs | None) -> Response:  # type: ignore[no-untyped-def]
         usage = out.usage
-        return Response(text=text if request.generate else None, candidate_logprobs=candidates,
-                        candidates_floored=floored, prompt_tokens=usage.prompt_tokens if usage else 0,
+        text = (choice.message.content or "") if chat else choice.text
+        return Response(text=text if request.generate else None, **(read.fields() if read else {}),
+                        prompt_tokens=usage.prompt_tokens if usage else 0,
                         output_tokens=usage.completion_tokens if usage and request.generate else 0,
                         finish_reason=choice.finish_reason if request.generate else None)
 
-    @staticmethod
-    def _candidates(request: Request, top: list[tuple[str, float]]):  # type: ignore[no-untyped-def]
-        if not request.candidates or not top:
-            return None, ()
-        floor = min(lp for _, lp in top) - FLOOR_MARGIN
-        values, floored = {}, []
-        for c in request.candidates:
-            found = [lp for tok, lp in top if tok in (c, " " + c)]
-            if not found:
-                floored.append(c)
-            values[c] = logsumexp(found) if found else floor
-        return values, tuple(floored)
+
+def first_step_logprobs(choice, chat: bool) -> list[tuple[str, float]]:  # type: ignore[no-untyped-def]
+    """(token, log-prob) pairs the server returned for the first generated position."""
+    lp = choice.logprobs
+    if chat:
+        content = lp.content if lp else None
+        return [(t.token, t.logprob) for t in content[0].top_logprobs] if content else []
+    return list(lp.top_logprobs[0].items()) if lp and lp.top_logprobs else []

@@ -1,132 +1,70 @@
-"""Backends by name. Adding a backend = one module + one line here."""
+"""Backends by name: `--backend NAME --model MODEL --backend-arg key=value ...`.
+
+Every backend registers its class in BACKENDS (harness/core/plugins.py) and declares its settings
+as a pydantic model, `Options`. The command line's values (strings) are validated against it, so a
+wrong key or value is one line naming the key; `create_backend` then asks the class for an
+instance (`Backend.create`: a local backend loads its weights lazily).
+"""
 
 from __future__ import annotations
 
-import json
-import time
-from pathlib import Path
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from harness.backends.base import Backend
-from harness.backends.models import ResolvedModel
+from harness.config.yamlfile import describe_error
 from harness.core.errors import HarnessError
-
-BackendName = Literal["hf", "vllm", "openai"]
-
-
-class BackendOptions(BaseModel):
-    dtype: str = "bfloat16"
-    device: str = "auto"
-    batch_size: int = 16
-    tensor_parallel_size: int = 1  # vllm
-    data_parallel_size: int = 1  # vllm: engines in Ray actors
-    base_url: str | None = None  # openai
-    api_key_env: str = "OPENAI_API_KEY"  # openai: the NAME of the variable, never the key
-    concurrency: int = 8  # openai
+from harness.core.plugins import BACKENDS
 
 
-def create_backend(name: str, model: str | None, options: BackendOptions) -> Backend:
-    """The backend for `--backend NAME --model MODEL`: local weights load lazily; a server is a server."""
-    if name == "openai":
-        from harness.backends.openai import OpenAIBackend
-
-        if not model:
-            raise HarnessError("the openai backend needs --model: the model name the server serves")
-        return OpenAIBackend(options.base_url or "", model, api_key_env=options.api_key_env,
-                             concurrency=options.concurrency)
-    from harness.backends.models import resolve_model
-
-    return LazyBackend(name, resolve_model(model), options)
-
-
-class LazyBackend:
-    """A backend whose weights load on the first request that needs them.
-
-    `info` (what the cache keys on) comes from the folder and the tokenizer alone, so a run whose
-    every request is cached never loads the model.
-    """
-
-    def __init__(self, name: str, model: ResolvedModel, options: BackendOptions) -> None:
-        from harness.backends.models import describe
-
-        if name not in ("hf", "vllm"):
-            raise HarnessError(f"unknown backend '{name}' (choose hf, vllm or openai)")
-        self.name, self.model, self.options = name, model, options
-        device = options.device if options.device != "auto" else _default_device()
-        self.info = describe(model, backend=name, dtype=options.dtype, device=device,
-                             chat_template=chat_template_of(model))
-        self.engine: Backend | None = None
-        self._tokenizer = None
-        self.load_seconds = 0.0
-
-    def load(self) -> Backend:
-        if self.engine is None:
-            start = time.perf_counter()
-            self.engine = make_backend(self.name, self.model, self.options)
-            self.load_seconds = time.perf_counter() - start
-            self.info = self.engine.info
-        return self.engine
-
-    def run(self, requests, on_done=None):  # type: ignore[no-untyped-def]
-        return self.load().run(requests, on_done) if requests else []
-
-    def count_tokens(self, requests) -> int:  # type: ignore[no-untyped-def]
-        """Prompt tokens of `requests` with the model's tokenizer (the weights stay unloaded)."""
-        from harness.backends.prompting import encode_prompt
-
-        if self.engine is not None and hasattr(self.engine, "tokenizer"):
-            tokenizer = self.engine.tokenizer
-        else:
-            if self._tokenizer is None:
-                from transformers import AutoTokenizer
-
-                self._tokenizer = AutoTokenizer.from_pretrained(self.model.path)
-            tokenizer = self._tokenizer
-        return sum(len(encode_prompt(tokenizer, r)) for r in requests)
-
-    @property
-    def model_seconds(self) -> float:
-        return getattr(self.engine, "model_seconds", 0.0)
+def parse_backend_args(pairs: Sequence[str]) -> dict[str, str]:
+    """`["key=value", ...]` (repeated `--backend-arg`) as a dict; each key once."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise HarnessError(f"'{pair}' is not key=value", field="--backend-arg")
+        if key in values:
+            raise HarnessError(f"'{key}' is given twice", field="--backend-arg")
+        values[key] = value
+    return values
 
 
-def chat_template_of(model: ResolvedModel) -> str | None:
-    """The model's chat template, read from its folder's files when it has one (loading a tokenizer
-    takes seconds), otherwise from the tokenizer."""
-    folder = Path(model.path)
-    if folder.is_dir():
-        jinja = folder / "chat_template.jinja"
-        if jinja.is_file():
-            return jinja.read_text(encoding="utf-8")
-        config = folder / "tokenizer_config.json"
-        if config.is_file():
-            template = json.loads(config.read_text(encoding="utf-8")).get("chat_template")
-            if isinstance(template, str) or template is None:
-                return template
-    from transformers import AutoTokenizer
-
+def backend_options(name: str, values: Mapping[str, Any]) -> BaseModel:
+    """`values` validated against backend `name`'s Options, or one line naming the first wrong key."""
+    cls: type[Backend] = BACKENDS.get(name)
     try:
-        return getattr(AutoTokenizer.from_pretrained(model.path), "chat_template", None)
-    except OSError as exc:
-        raise HarnessError(f"cannot load the tokenizer of '{model.path}': {' '.join(str(exc).split())[:200]}") \
-            from None
+        return cls.Options.model_validate(dict(values))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = str(err["loc"][0]) if err["loc"] else ""
+        fields = cls.Options.model_fields
+        if err["type"] == "extra_forbidden":
+            known = ", ".join(fields) or "none"
+            message = f"the {name} backend has no option '{key}' (its options: {known})"
+        elif err["type"] == "missing":
+            what = fields[key].description if key in fields else None
+            message = f"the {name} backend needs --backend-arg {key}=..." + (f" ({what})" if what else "")
+        elif key:
+            message = f"{key}={values.get(key)!r}: {describe_error(err)}"
+        else:  # a check across options
+            message = describe_error(err)
+        raise HarnessError(message, field="--backend-arg") from None
 
 
-def _default_device() -> str:
-    import torch
+def create_backend(name: str, model: str | None, values: Mapping[str, Any]) -> Backend:
+    """The backend for `--backend NAME --model MODEL` with its options."""
+    cls: type[Backend] = BACKENDS.get(name)
+    return cls.create(model, backend_options(name, values))
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
-
-def make_backend(name: str, model: ResolvedModel, options: BackendOptions) -> Backend:
-    if name == "hf":
-        from harness.backends.hf import HFBackend
-
-        return HFBackend(model, dtype=options.dtype, device=options.device, batch_size=options.batch_size)
-    if name == "vllm":
-        from harness.backends.vllm import VLLMBackend
-
-        return VLLMBackend(model, dtype=options.dtype, tensor_parallel_size=options.tensor_parallel_size,
-                           data_parallel_size=options.data_parallel_size)
-    raise HarnessError(f"unknown backend '{name}' (choose hf, vllm or openai)")
+def option_lines(cls: type[Backend]) -> list[str]:
+    """`key=default  description` for each of a backend's options (`harness backends`)."""
+    lines = []
+    for key, field in cls.Options.model_fields.items():
+        default = " (required)" if field.is_required() else f"={field.get_default(call_default_factory=True)!r}"
+        lines.append(f"{key}{default}" + (f"  {field.description}" if field.description else ""))
+    return lines

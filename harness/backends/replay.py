@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.backends.base import ModelInfo, OnDone, Request, Response
+from harness.backends.base import Backend, ModelInfo, OnDone, Request, Response
 from harness.core.errors import HarnessError
 
 
@@ -24,7 +24,9 @@ class RecordedRequest(Request):
     variant: str
 
 
-class ReplayBackend:
+class ReplayBackend(Backend):
+    """Made by harness/pipeline/recorded.py from a task's recorded outputs (not chosen by `--backend`)."""
+
     def __init__(self, outputs: dict[tuple[str, str], str], *, name: str, source: str) -> None:
         self.outputs = outputs  # (item id, variant) -> recorded text
         self.info = ModelInfo(name=name, path=source, source="replay", backend="replay", dtype="recorded",

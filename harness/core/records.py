@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+LogprobKind = Literal["exact", "partial", "floored"]
+"""How an option label's log-prob was read: exact (its own value over the whole vocabulary); partial (some
+surface forms, "A" or " A", outside the backend's top k: the others pooled, a lower bound); floored (outside
+the top k: PARROT's floor, min observed label log-prob - 5, not a measurement)."""
 
 
 class Strict(BaseModel):
@@ -29,10 +34,14 @@ class ModelInfo(BaseModel):
 
     name: str
     path: str
-    source: Literal["embedded", "local", "hub", "api", "replay"]
+    source: Literal["embedded", "local", "hub", "api", "replay", "fake"]
     backend: str
     dtype: str
     device: str
     revision: str | None = None
     weights_sha256: str | None = None
     chat_template_sha256: str | None = None
+    label_logprobs: str | None = Field(
+        None, description="how option-label log-probs are read where a backend has more than one way: exact "
+                          "(every label's own log-prob), top_k (from the top-k list, PARROT's floor outside it) "
+                          "or auto (exact where the server offers it); None: the backend's one way")

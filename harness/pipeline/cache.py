@@ -1,8 +1,9 @@
 """SQLite request cache: re-runs are free and an interrupted run resumes where it stopped.
 
 Key = sha256 of everything that determines an answer: the backend, the model's identity (name,
-path, revision, weights sha256, chat-template sha256), dtype, and the request itself (exact
-messages, chat-template mode, candidates, every sampling parameter including the seed). The key
+path, revision, weights sha256, chat-template sha256), dtype, how option log-probs are read, and
+the request itself (exact messages, chat-template mode, candidates, every sampling parameter
+including the seed). The key
 does not depend on batch size or device count, so a resumed run may use different ones.
 Responses are committed as each batch finishes (WAL mode), so a crash loses at most the batch
 in flight.
@@ -28,9 +29,12 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS responses (
 
 
 def model_identity(info: ModelInfo) -> dict[str, str | None]:
-    return {"backend": info.backend, "name": info.name, "path": info.path, "revision": info.revision,
-            "weights_sha256": info.weights_sha256, "chat_template_sha256": info.chat_template_sha256,
-            "dtype": info.dtype}
+    identity = {"backend": info.backend, "name": info.name, "path": info.path, "revision": info.revision,
+                "weights_sha256": info.weights_sha256, "chat_template_sha256": info.chat_template_sha256,
+                "dtype": info.dtype}
+    if info.label_logprobs is not None:  # only where a backend has more than one way: other keys stay as they were
+        identity["label_logprobs"] = info.label_logprobs
+    return identity
 
 
 def cache_key(info: ModelInfo, request: Request) -> str:

@@ -65,15 +65,8 @@ def dry_run(task: Task, tokenizer, *, examples: int = 2, seed: int = 1234,  # ty
 
 
 def load_tokenizer(model: str | None):  # type: ignore[no-untyped-def]
-    """The tokenizer of a local or embedded model (no weights), or None for a hub id we cannot reach."""
-    from transformers import AutoTokenizer
-
+    """The tokenizer of an embedded, local or hub model (no weights)."""
+    from harness.backends.models import load_tokenizer as tokenizer_of
     from harness.backends.models import resolve_model
-    from harness.core.errors import HarnessError
 
-    resolved = resolve_model(model)
-    try:
-        return AutoTokenizer.from_pretrained(resolved.path)
-    except OSError as exc:
-        raise HarnessError(f"cannot load the tokenizer of '{resolved.path}': {' '.join(str(exc).split())[:200]}") \
-            from None
+    return tokenizer_of(resolve_model(model))

@@ -87,11 +87,12 @@ class Estimate(BaseModel):
     prompt_tokens: int | None  # of the requests to compute, with the model's tokenizer (None: no local one)
 
 
-def estimate(chunks: Iterable[Chunk], count_tokens: Callable[[list[Request]], int] | None,
+def estimate(chunks: Iterable[Chunk], count_tokens: Callable[[list[Request]], int | None] | None,
              cached: Callable[[list[Request]], set[str]] | None = None) -> Estimate:
     """Counts of what a run will ask; tokens only of the requests the cache cannot answer (a fully
     cached run loads no tokenizer)."""
-    items = samples = requests = in_cache = second = tokens = 0
+    items = samples = requests = in_cache = second = 0
+    tokens: int | None = 0 if count_tokens else None
     for c in chunks:
         items += len(c.items)
         samples += len(c.variants)
@@ -100,9 +101,11 @@ def estimate(chunks: Iterable[Chunk], count_tokens: Callable[[list[Request]], in
         hits = cached(c.first.unique) if cached else set()
         todo = [r for r in c.first.unique if r.key not in hits]
         in_cache += len(c.first.unique) - len(todo)
-        tokens += count_tokens(todo) if count_tokens and todo else 0
+        if count_tokens and todo and tokens is not None:
+            n = count_tokens(todo)  # None: the backend has no local tokenizer
+            tokens = None if n is None else tokens + n
     return Estimate(items=items, samples=samples, requests=requests, cached=in_cache, second_turns=second,
-                    prompt_tokens=tokens if count_tokens else None)
+                    prompt_tokens=tokens)
 
 
 class Answered(NamedTuple):
@@ -139,7 +142,8 @@ def answer_chunk(task: Task, chunk: Chunk, backend: Backend, cache: RequestCache
             item_id=variant.item.id, variant=variant.name, groups=variant.item.groups,
             messages=list(request.messages), choices=variant.choices, labels=variant.labels,
             target=variant.target_label, asserted=variant.asserted_label, output=response.text,
-            label_logprobs=response.candidate_logprobs, predicted=score.predicted, tied=list(score.tied),
+            label_logprobs=response.candidate_logprobs, label_logprob_kind=response.candidate_kinds(),
+            predicted=score.predicted, tied=list(score.tied),
             predicted_option=variant.option_of(score.predicted), perturbation=variant.perturbation,
             repeat=variant.repeat, correct=score.correct,
             invalid=score.invalid, gold_prob=score.gold_prob, prompt_tokens=response.prompt_tokens,
@@ -165,14 +169,14 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
     def chunks() -> Iterable[Chunk]:
         return whole if whole is not None else planned_chunks(task, data, options.seed, by_item)
 
-    count = getattr(backend, "count_tokens", None) if on_plan else None
+    count = backend.count_tokens if on_plan else None
     in_cache = (lambda requests: cache.answered(backend.info, requests)) if cache and on_plan else None
     planned = estimate(chunks(), count, in_cache)
     if on_plan:
         on_plan(planned)
 
-    model_s_before = getattr(backend, "model_seconds", 0.0)
-    load_before = getattr(backend, "load_seconds", 0.0)  # a LazyBackend loads on first need
+    model_s_before = backend.model_seconds
+    load_before = backend.load_seconds  # a LazyBackend loads on first need
     progress = on_start(planned.requests + planned.second_turns) if on_start else None
     # Samples go to disk chunk by chunk; the metrics keep them without their prompt and output text.
     samples: list[Sample] = []
@@ -186,7 +190,7 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
             out.write(sample_lines(done.samples))
             samples.extend(s.model_copy(update={"messages": [], "output": None}) for s in done.samples)
         out.commit()
-    model_load_s = getattr(backend, "load_seconds", 0.0) - load_before
+    model_load_s = backend.load_seconds - load_before
     metrics, breakdowns, states = task_metrics(task, samples, options)
     result = RunResult(
         run_id=run_dir.name,
@@ -201,13 +205,15 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
         counts=Counts(items=planned.items, samples=len(samples), requests_unique=requests,
                       requests_cached=from_cache, invalid=sum(s.invalid for s in samples),
                       ties=sum(bool(s.tied) for s in samples), truncated=sum(s.prompt_truncated > 0 for s in samples),
-                      skipped=skipped_items(task, samples)),
+                      skipped=skipped_items(task, samples),
+                      logprobs_floored=sum(s.logprobs_read("floored") for s in samples),
+                      logprobs_partial=sum(s.logprobs_read("partial") for s in samples)),
         metrics=metrics,
         groups=breakdowns,
         states=states,
         timing=Timing(total_s=round(time.perf_counter() - started, 3),
                       model_load_s=round(model_load_s, 3), inference_s=round(answering_s - model_load_s, 3),
-                      model_s=round(getattr(backend, "model_seconds", 0.0) - model_s_before, 3)),
+                      model_s=round(backend.model_seconds - model_s_before, 3)),
     )
     # results.json last: its presence marks a complete run.
     atomic_write_text(run_dir / "results.json", result.model_dump_json(indent=2) + "\n")

@@ -84,7 +84,10 @@ def _label_probs(sample: Sample) -> str:
     top = max(lp.values())
     weights = {k: math.exp(v - top) for k, v in lp.items()}
     total = sum(weights.values())
-    return "(scored by option log-probs) " + "  ".join(f"p({k}) = {w / total:.2f}" for k, w in weights.items())
+    kind = sample.label_logprob_kind or {}
+    mark = {"floored": " (floor: outside the top k)", "partial": " (partial: a lower bound)"}
+    return "(scored by option log-probs) " + "  ".join(f"p({k}) = {w / total:.2f}{mark.get(kind.get(k, ''), '')}"
+                                                        for k, w in weights.items())
 
 
 def reference_variant(run: RunResult) -> str:

@@ -5,7 +5,7 @@ paths (a run directory, or a folder of runs, as `harness report` takes them):
 
 metrics: one row per run × number, with the run's id, creation time, task and model
     (name, backend, dtype), then `kind`:
-    - "metric": an entry of `metrics` (name, variant, group_key, group, value, CI, n, formula,
+    - "metric": an entry of `metrics` (name, variant, group_key, group, value, CI, n, excluded, formula,
       ci_method, reason: why an undefined value is null, tied_groups: every tied group joined by
       ", ", small: the group is below the minimum group size);
     - "group": one group of a per-group breakdown (name = the breakdown's metric, group_key,
@@ -15,7 +15,7 @@ metrics: one row per run × number, with the run's id, creation time, task and m
 samples: one row per sample with run_id, task and model, then every field of
     `harness.results.schema.Sample`: `messages` as text ("role: content" blocks separated by blank
     lines), each `groups` entry as its own column `groups.<key>`, and lists and dicts
-    (choices, labels, label_logprobs) as JSON text, so the three formats hold the same table.
+    (choices, labels, label_logprobs, label_logprob_kind) as JSON text, so the three formats hold the same table.
 
 In Python:
 
@@ -53,8 +53,8 @@ Format = Literal["csv", "jsonl", "parquet"]
 FORMATS: tuple[str, ...] = get_args(Format)
 
 METRIC_COLUMNS = ["run_id", "created_at", "task", "model", "backend", "dtype", "kind", "name", "variant",
-                  "group_key", "group", "value", "ci_low", "ci_high", "n", "items", "small", "count", "formula",
-                  "ci_method", "reason", "tied_groups"]
+                  "group_key", "group", "value", "ci_low", "ci_high", "n", "excluded", "items", "small", "count",
+                  "formula", "ci_method", "reason", "tied_groups"]
 RUN_COLUMNS = ["run_id", "task", "model"]
 
 
@@ -78,7 +78,7 @@ def metric_rows(run: RunResult) -> list[dict[str, Any]]:
     for m in run.metrics:
         rows.append({**base, "kind": "metric", "name": m.name, "variant": m.variant, "group_key": m.group_key,
                      "group": m.group, "value": m.value, "ci_low": m.ci_low, "ci_high": m.ci_high, "n": m.n,
-                     "formula": m.formula, "ci_method": m.ci_method, "reason": m.reason,
+                     "excluded": m.excluded, "formula": m.formula, "ci_method": m.ci_method, "reason": m.reason,
                      "tied_groups": ", ".join(m.tied_groups) or None, "small": m.small})
     for bd in run.groups:
         for g in bd.groups:
@@ -116,7 +116,7 @@ def _metrics_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=METRIC_COLUMNS)
     for col in ("value", "ci_low", "ci_high"):
         df[col] = df[col].astype("float64")
-    for col in ("n", "items", "count"):
+    for col in ("n", "excluded", "items", "count"):
         df[col] = df[col].astype("Int64")
     df["small"] = df["small"].astype("boolean")
     return df

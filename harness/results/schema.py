@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from harness.core.records import Message, ModelInfo
+from harness.core.records import LogprobKind, Message, ModelInfo
 
 SCHEMA_VERSION = 1
 
@@ -52,6 +52,8 @@ class Metric(Estimate):
         if self.value is None or any(b is not None and not math.isfinite(b) for b in bounds):
             self.ci_low = self.ci_high = None
         return self
+    excluded: int = Field(0, description="items left out of n because a value the metric needs is not a "
+                                         "measurement (the formula says which)")
 
 
 class GroupValue(Estimate):
@@ -125,6 +127,10 @@ class Counts(BaseModel):
     ties: int = Field(0, description="samples whose highest option log-probs tie exactly: no answer (invalid)")
     skipped: dict[str, int] = Field(default_factory=dict, description="per persuasion arm, the items it could not "
                                     "apply to (no wrong option left to assert): no sample, not in its metrics")
+    logprobs_floored: int = Field(0, description="option log-probs, over all samples, that are PARROT's floor (the "
+                                                 "label was outside the backend's top k), not a measurement")
+    logprobs_partial: int = Field(0, description="option log-probs, over all samples, that pool only the surface "
+                                                 "forms inside the backend's top k (a lower bound)")
 
 
 class Timing(BaseModel):
@@ -167,6 +173,9 @@ class Sample(BaseModel):
     asserted: str | None = None
     output: str | None
     label_logprobs: dict[str, float] | None
+    label_logprob_kind: dict[str, LogprobKind] | None = Field(
+        None, description="per option label, how its log-prob was read: exact; partial (some surface forms outside "
+                          "the backend's top k: a lower bound); floored (outside the top k: PARROT's floor)")
     predicted: str | None
     tied: list[str] = Field(default_factory=list, description="labels sharing the highest option log-prob "
                                                               "exactly: a tie, scored as no answer (invalid)")
@@ -181,3 +190,7 @@ class Sample(BaseModel):
     prompt_truncated: int = Field(0, description="tokens dropped from the prompt's start to fit the context")
     output_tokens: int
     request_key: str
+
+    def logprobs_read(self, kind: str) -> int:
+        """How many of this sample's option log-probs were read this way (exact, partial, floored)."""
+        return list((self.label_logprob_kind or {}).values()).count(kind)

