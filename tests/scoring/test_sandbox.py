@@ -132,3 +132,16 @@ def test_the_pool_keeps_order_and_reports_each_program():
     results = run_programs(Sandbox(), programs, workers=2, executor="local", on_done=lambda i, r: seen.append(i))
     assert [r.verdict for r in results] == [Verdict.passed] + [Verdict.failed] * 3
     assert sorted(seen) == [0, 1, 2, 3]
+
+
+@pytest.mark.integration
+def test_ray_runs_each_program_as_a_task_when_a_cluster_is_up():
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)  # a local cluster (about 15 s to start)
+    try:
+        programs = [_add(f"    return a + b + {i}\n") for i in range(3)]
+        results = run_programs(Sandbox(), programs)  # executor "auto": Ray is initialised
+        assert [r.verdict for r in results] == [Verdict.passed, Verdict.failed, Verdict.failed]
+        assert results[1].detail == "AssertionError at tests.py:2: assert candidate(1, 2) == 3"
+    finally:
+        ray.shutdown()
