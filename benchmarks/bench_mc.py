@@ -87,12 +87,12 @@ def in_process(args) -> dict:  # type: ignore[no-untyped-def]
     from harness.backends.hf import HFBackend
     from harness.backends.models import resolve_model
     from harness.backends.prompting import candidate_token_ids, encode_prompt
-    from harness.config.spec import load_task
+    from harness.config.task import load_task
     from harness.data.items import load_items
     from harness.pipeline.cache import RequestCache
     from harness.pipeline.plan import plan
     from harness.pipeline.runner import RunOptions, run_task
-    from harness.variants.variant import make_variants
+    from harness.variants.build import make_variants
 
     backend = HFBackend(resolve_model(None), dtype=args.dtype, batch_size=args.batch_size)
     task = load_task(TASK)

@@ -7,18 +7,15 @@ and field, and the exit code is 2.
 
 from __future__ import annotations
 
-import json
-import re
 import sys
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from harness.cli.console import err, fail, out, quiet_libraries, slug
 from harness.core.errors import HarnessError
 
 app = typer.Typer(
@@ -29,28 +26,6 @@ app = typer.Typer(
          "* `harness run tasks/general_knowledge.yaml --model Qwen/Qwen2.5-0.5B-Instruct --limit 50`\n\n"
          "* `harness validate tasks/*.yaml`\n\n"
          "* `harness report runs/ -o reports/index.html`")
-out = Console()
-err = Console(stderr=True)
-
-
-def _fail(exc: HarnessError) -> None:
-    err.print(f"harness: error: {exc}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:60]
-
-
-def _quiet_libraries() -> None:
-    import datasets
-    import transformers
-
-    transformers.utils.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    datasets.utils.logging.set_verbosity_error()
-
-
 @app.command()
 def run(
     tasks: Annotated[list[Path], typer.Argument(help="Task YAML files.", show_default=False)],
@@ -86,7 +61,7 @@ def run(
 ) -> None:
     """Evaluate a model on one or more tasks; write runs/<id>/results.json, samples.jsonl and the report."""
     from harness.backends.registry import BackendOptions, create_backend
-    from harness.config.spec import load_task
+    from harness.config.task import load_task
     from harness.pipeline.cache import RequestCache
     from harness.pipeline.recorded import is_replay, replay_backends
     from harness.pipeline.runner import RunOptions, run_task
@@ -95,7 +70,7 @@ def run(
 
     try:
         loaded = [load_task(t) for t in tasks]  # fail fast, before loading a model
-        _quiet_libraries()
+        quiet_libraries()
         if dry_run:
             _dry_run(loaded, model, local=backend != "openai", examples=examples, seed=seed, limit=limit)
             return
@@ -110,15 +85,15 @@ def run(
                 data_parallel_size=data_parallel_size, base_url=base_url, api_key_env=api_key_env,
                 concurrency=concurrency))
             runs = [(task, engine) for task in loaded]
-            cache = None if no_cache else RequestCache(cache_path or _default_cache())
+            cache = None if no_cache else RequestCache(cache_path or cache_commands.default_cache())
         results = []
         for task, engine in runs:
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            run_dir = output / f"{stamp}-{_slug(task.spec.name)}-{_slug(engine.info.name)}"
+            run_dir = output / f"{stamp}-{slug(task.spec.name)}-{slug(engine.info.name)}"
             n = 1
             while run_dir.exists():
                 n += 1
-                run_dir = run_dir.with_name(f"{stamp}-{_slug(task.spec.name)}-{_slug(engine.info.name)}-{n}")
+                run_dir = run_dir.with_name(f"{stamp}-{slug(task.spec.name)}-{slug(engine.info.name)}-{n}")
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), console=out) as bar:
                 def on_start(total: int, name: str = task.spec.name):  # type: ignore[no-untyped-def]
@@ -148,7 +123,7 @@ def run(
             path, count = write_report([output], report)
             out.print(f"report: {path} ({count} runs)")
     except HarnessError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 def _dry_run(tasks, model: str | None, *, local: bool, examples: int, seed: int,  # type: ignore[no-untyped-def]
@@ -169,196 +144,19 @@ def _dry_run(tasks, model: str | None, *, local: bool, examples: int, seed: int,
                   "no model loaded", markup=False, highlight=False)
 
 
-@app.command("list")
-def list_tasks(folder: Annotated[Path, typer.Argument(help="Folder of task files.")] = Path("tasks")) -> None:
-    """List the task files in a folder (default: tasks/)."""
-    from harness.config.spec import load_task
+from harness.cli import cache as cache_commands  # noqa: E402  (light imports)
+from harness.cli import inspect as inspect_commands  # noqa: E402
+from harness.cli import results as results_commands  # noqa: E402
+from harness.cli.train import opinionqa_command, train_command, train_eval_command  # noqa: E402
 
-    files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
-    if not files:
-        _fail(HarnessError("no task files (*.yaml) here", file=folder))
-    table = Table()
-    for col in ("task", "type", "file", "description"):
-        table.add_column(col)
-    for f in files:
-        try:
-            t = load_task(f)
-            table.add_row(t.spec.name, t.spec.type, str(f), t.spec.description.strip().split("\n")[0])
-        except HarnessError as exc:
-            table.add_row("[red]invalid[/]", "", str(f), str(exc))
-    out.print(table)
-
-
-@app.command()
-def validate(
-    files: Annotated[list[Path], typer.Argument(help="Task YAML files.", show_default=False)],
-    data: Annotated[bool, typer.Option(help="Also load the dataset and render every prompt.")] = True,
-) -> None:
-    """Check task files: schema, templates and (by default) every dataset row and prompt."""
-    from harness.config.spec import load_task
-    from harness.data.items import TaskData
-    from harness.pipeline.plan import plan
-    from harness.variants.arms import second_turn
-    from harness.variants.variant import make_variants
-
-    failed = 0
-    for f in files:
-        try:
-            task = load_task(f)
-            detail = ""
-            if data:
-                dataset = TaskData(task)
-                for items in dataset.chunks():  # one chunk unless the dataset is streamed
-                    variants = make_variants(task, items)
-                    plan(task, variants, seed=0)
-                    for v in variants:  # dialogue follow-ups are written after the first answer: render them too
-                        if v.turns == 2:
-                            second_turn(task, v, None)
-                detail = f", {dataset.count} items"
-            out.print(f"ok  {f} ({task.spec.name}{detail})", markup=False, highlight=False)
-        except HarnessError as exc:
-            failed += 1
-            err.print(f"harness: error: {exc}", markup=False, highlight=False, soft_wrap=True)
-    if failed:
-        raise typer.Exit(2)
-
-
-cache_app = typer.Typer(help="Inspect or clear the request cache.", no_args_is_help=True)
-app.add_typer(cache_app, name="cache")
-
-
-def _default_cache() -> Path:
-    from harness.backends.models import cache_home
-
-    return cache_home() / "cache.sqlite"
-
-
-@cache_app.command("info")
-def cache_info(path: Annotated[Path | None, typer.Option("--cache", help="Cache file.")] = None) -> None:
-    """How many responses the cache holds, per model."""
-    from harness.pipeline.cache import RequestCache
-
-    target = path or _default_cache()
-    try:
-        stats = RequestCache(target).info()
-    except HarnessError as exc:
-        _fail(exc)
-    out.print(f"{target}", markup=False)
-    for k, v in stats.items():
-        out.print(f"  {k}: {v}", markup=False, highlight=False)
-
-
-@cache_app.command("clear")
-def cache_clear(path: Annotated[Path | None, typer.Option("--cache", help="Cache file.")] = None) -> None:
-    """Delete every cached response."""
-    from harness.pipeline.cache import RequestCache
-
-    try:
-        n = RequestCache(path or _default_cache()).clear()
-    except HarnessError as exc:
-        _fail(exc)
-    out.print(f"cleared {n} cached responses")
-
-
-@app.command()
-def perturbations() -> None:
-    """List the perturbations a task's `perturbations:` steps can name, with their parameters."""
-    from harness.variants.perturbations import REGISTRY
-
-    table = Table()
-    for col in ("kind", "scope", "parameters", "what it does"):
-        table.add_column(col)
-    for name, p in sorted(REGISTRY.items()):
-        params = ", ".join(f"{k}={f.default!r}" if not f.is_required() else k
-                           for k, f in p.params.model_fields.items()
-                           if k != "kind" and (k != "on" or p.params.targets_text))
-        table.add_row(name, p.scope, params, p.description)
-    out.print(table)
-
-
-@app.command()
-def schema() -> None:
-    """Print the JSON schema of task files (for editor completion)."""
-    from harness.config.spec import TaskSpec
-
-    sys.stdout.write(json.dumps(TaskSpec.model_json_schema(), indent=2) + "\n")
-
-
-@app.command()
-def report(
-    runs: Annotated[list[Path], typer.Argument(help="Run directories, or folders of them.")] = [Path("runs")],  # noqa: B006
-    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file (or folder for index.html).")]
-    = Path("reports/index.html"),
-) -> None:
-    """Build the self-contained HTML leaderboard from results files."""
-    from harness.report.build import write_report
-
-    try:
-        path, count = write_report(runs, output)
-    except HarnessError as exc:
-        _fail(exc)
-    out.print(f"report: {path} ({count} runs)")
-
-
-@app.command()
-def compare(
-    run_a: Annotated[Path, typer.Argument(help="Run directory of model A.", show_default=False)],
-    run_b: Annotated[Path, typer.Argument(help="Run directory of model B (same task and items).", show_default=False)],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the comparison as JSON.")] = None,
-) -> None:
-    """Two runs of one task, sample by sample: accuracy difference B − A, its CI and p-value."""
-    from harness.metrics.paired import compare_runs
-    from harness.report.build import model_label
-    from harness.results.io import atomic_write_text, read_result, read_samples
-
-    try:
-        runs = []
-        for d in (run_a, run_b):
-            if not (d / "results.json").is_file() or not (d / "samples.jsonl").is_file():
-                raise HarnessError("not a run directory (needs results.json and samples.jsonl)", file=d)
-            runs.append((read_result(d), read_samples(d)))
-        (ra, sa), (rb, sb) = runs
-        if ra.task.name != rb.task.name:
-            raise HarnessError(f"the runs are of different tasks ({ra.task.name}, {rb.task.name})", file=run_b)
-        try:
-            comparison, differing = compare_runs(sa, sb, name_a=model_label(ra), name_b=model_label(rb),
-                                                 seed=ra.settings.seed, resamples=ra.settings.bootstrap_resamples,
-                                                 level=ra.settings.ci_level)
-        except ValueError as exc:
-            raise HarnessError(str(exc), file=run_b) from None
-    except HarnessError as exc:
-        _fail(exc)
-    c = comparison
-    out.print(f"{ra.task.name}: A = {c.name_a} {100 * c.value_a:.1f}, B = {c.name_b} {100 * c.value_b:.1f}\n"
-              f"B − A = {100 * c.diff:+.1f} [{100 * c.ci_low:.1f}, {100 * c.ci_high:.1f}] ({c.ci_method}); "
-              f"p = {c.p_value:.3g} ({c.method}); {c.n} samples, {len(differing)} where exactly one is right",
-              markup=False, highlight=False, soft_wrap=True)
-    if output:
-        atomic_write_text(output, json.dumps({"comparison": c.model_dump(), "differing": differing}, indent=2) + "\n")
-        out.print(f"written: {output}", markup=False, highlight=False)
-
-
-@app.command()
-def export(
-    runs: Annotated[list[Path], typer.Argument(help="Run directories, or folders of them.")] = [Path("runs")],  # noqa: B006
-    format: Annotated[str, typer.Option("--format", "-f", help="csv | jsonl | parquet")] = "csv",
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for metrics.<fmt> and samples.<fmt>.")]
-    = Path("exports"),
-) -> None:
-    """Export metrics and samples of runs as two tables (CSV, JSON lines or Parquet) for pandas."""
-    from harness.results.export import export_runs
-
-    try:
-        if format not in ("csv", "jsonl", "parquet"):
-            raise HarnessError(f"unknown format '{format}' (choose csv, jsonl or parquet)", field="--format")
-        metrics_path, samples_path = export_runs(runs, format, output)  # type: ignore[arg-type]
-    except HarnessError as exc:
-        _fail(exc)
-    out.print(f"metrics: {metrics_path}\nsamples: {samples_path}", markup=False, highlight=False)
-
-
-from harness.cli.train import opinionqa_command, train_command, train_eval_command  # noqa: E402  (light imports)
-
+app.command("list")(inspect_commands.list_command)
+app.command("validate")(inspect_commands.validate)
+app.command("schema")(inspect_commands.schema)
+app.command("perturbations", hidden=True)(inspect_commands.perturbations)
+app.add_typer(cache_commands.cache_app, name="cache")
+app.command("report")(results_commands.report)
+app.command("compare")(results_commands.compare)
+app.command("export")(results_commands.export)
 app.command("train")(train_command)
 app.command("train-eval")(train_eval_command)
 app.command("train-opinionqa")(opinionqa_command)

@@ -1,4 +1,4 @@
-"""The task file schema (pydantic, extra keys forbidden) and its loader.
+"""The task file schema shared by every task kind (pydantic, extra keys forbidden).
 
 Every key is explicit: a column name is always under a key that says "this is a column", a
 template is always a file path. Paths inside a task file are relative to that file.
@@ -6,25 +6,17 @@ template is always a file path. Paths inside a task file are relative to that fi
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from harness.config.templates import load_template
-from harness.config.yamlfile import ConfigFile, describe_error, load_yaml_mapping, validate
+from harness.core.plugins import ARMS as ARMS_REGISTRY
 from harness.core.records import Strict
 
 METRIC_NAMES = ("accuracy", "worst_group_accuracy", "invalid_rate")
-# Persuasion arms (SPEC.md §1, §10.2). `*_wrong` arms assert a wrong option, `*_correct` the gold one.
+# The built-in persuasion arms (harness/variants/arms.py registers them, with their template family).
 ARMS = ("neutral", "authority_wrong", "authority_correct", "user_belief_wrong", "user_belief_correct",
         "leading_question", "are_you_sure", "are_you_sure_wrong")
-# Which template family renders each arm's pressure: prompts/persuasion/<family>/<wording>.j2
-ARM_FAMILY = {"authority_wrong": "authority", "authority_correct": "authority",
-              "user_belief_wrong": "user_belief", "user_belief_correct": "user_belief",
-              "leading_question": "leading_question", "are_you_sure": "are_you_sure",
-              "are_you_sure_wrong": "are_you_sure"}
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
 
 
@@ -72,57 +64,6 @@ class FieldsSpec(Strict):
     id: str | None = Field(None, description="Column with a stable item id; default: the row number.")
 
 
-class ChoicesSpec(Strict):
-    """The options: exactly one of `field`, `fields` or `block`."""
-
-    field: str | None = Field(None, description="A column holding a list of option texts.")
-    fields: list[str] | None = Field(None, description="One column per option, in label order.")
-    block: str | None = Field(None, description='A column holding an option block "(A)... (B)...".')
-    labels: list[str] = Field(default=["A", "B", "C", "D"], min_length=2,
-                              description="The option labels the model answers with.")
-
-    @model_validator(mode="after")
-    def _exactly_one_source(self) -> ChoicesSpec:
-        given = [k for k in ("field", "fields", "block") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of 'field', 'fields' or 'block'")
-        if self.fields is not None and len(self.fields) != len(self.labels):
-            raise ValueError(f"'fields' has {len(self.fields)} columns but there are {len(self.labels)} labels")
-        if len(set(self.labels)) != len(self.labels):
-            raise ValueError("labels must be distinct")
-        return self
-
-
-class TargetSpec(Strict):
-    field: str = Field(description="Column with the correct answer.")
-    format: Literal["letter", "index", "text"] = Field(
-        "letter", description="letter: one of the labels; index: 0-based position; text: the option text.")
-
-
-class RagSpec(Strict):
-    """Retrieval-augmented answering (NoMIRACL, SPEC.md §2): does any passage answer the query?
-    The model should say "Yes, answer is present" when one does and "I don't know" otherwise."""
-
-    passages: str | None = Field(None, description="Column with the passages: a list of texts or of "
-                                                   "{title, text}; templates see `passages`.")
-    relevant: str = Field(description="Column saying whether any passage answers the query.")
-    relevant_values: list[str | bool | int] = Field(
-        default_factory=lambda: [True], min_length=1,
-        description="Values of the `relevant` column that mean 'a passage answers it' (others: none does).")
-    parser: Literal["nomiracl"] = Field("nomiracl", description="How answers are read: NoMIRACL's official "
-                                                                "rule (SPEC §2.3).")
-
-
-class OpenAnswerSpec(Strict):
-    """Free-text answers graded against gold aliases, with abstention (SimpleQA-style): correct,
-    incorrect or not attempted; hallucination = incorrect among attempted."""
-
-    answers: str = Field(description="Column with the gold answer: a text or a list of accepted aliases.")
-    abstain_patterns: list[str] | None = Field(
-        None, description="Case-insensitive regexes that mark an abstention; default: "
-                          "harness.scoring.abstention.DEFAULT_ABSTAIN_PATTERNS.")
-
-
 class PromptSpec(Strict):
     template: str = Field(description="jinja2 file for the user turn, relative to the task file.")
     system: str | None = Field(None, description="jinja2 file for the system prompt (optional).")
@@ -156,8 +97,9 @@ class PersuasionSpec(Strict):
     """Persuasion arms built from every item (PARROT-style pressure, MMR leading questions,
     multi-turn "are you sure?"). Every metric compares an arm with `neutral` on the same item."""
 
-    arms: list[Literal[ARMS]] = Field(  # type: ignore[valid-type]
-        min_length=2, description=f"Arms to build, `neutral` included. Known: {', '.join(ARMS)}.")
+    arms: list[Name] = Field(
+        min_length=2,
+        description=f"Arms to build, `neutral` included (`harness list arms`). Built in: {', '.join(ARMS)}.")
     templates: str = Field(description="Folder of persuasion templates, relative to the task file.")
     wording: WordingSpec = WordingSpec()
     personas: str = Field("personas.yaml", description="Authority personas by domain, in the templates folder.")
@@ -175,15 +117,17 @@ class PersuasionSpec(Strict):
         return self
 
     def families(self) -> list[str]:
-        return sorted({ARM_FAMILY[a] for a in self.arms if a != "neutral"})
+        """The template families the arms render with (prompts/persuasion/<family>/<wording>.j2)."""
+        return sorted({ARMS_REGISTRY.get(a).family for a in self.arms} - {None})
 
 
 class PerturbedVariantSpec(Strict):
     """One perturbed variant of every item: perturbation steps applied in order (composed)."""
 
     name: Name = Field(description="The variant's name in results (e.g. typos, upper, format_3).")
-    steps: list[dict[str, Any]] = Field(
-        min_length=1, description="Perturbations, each `{kind: NAME, ...parameters}` (see `harness perturbations`).")
+    steps: list[Any] = Field(
+        min_length=1, description="Perturbations, each `{kind: NAME, ...parameters}` (`harness list perturbations`); "
+                                  "each step is validated by its perturbation's own parameter model.")
     repeats: int = Field(1, ge=1, le=20, description="Draws of a randomized perturbation per item (ReCode's s); "
                                                      "metrics take the mean and the worst case over them.")
     description: str = ""
@@ -204,32 +148,32 @@ class PerturbationsSpec(Strict):
 
 
 class TaskSpec(Strict):
-    """A task: a dataset, how to turn rows into prompts, and how to score the answers."""
+    """What every task file holds, whatever its kind. Each task kind (harness/kinds/) subclasses it with
+    `type: Literal[<its name>]` and its own blocks; `harness.config.task.task_adapter` joins them into
+    one union discriminated on `type`, so `harness schema` describes each kind exactly."""
 
     name: Name
     version: int | str = 1
     description: str = ""
-    type: Literal["multiple_choice", "rag", "open_answer"] = Field(
-        description="multiple_choice: options and a gold letter; rag: query + passages, answered "
-                    "'Yes, answer is present' or 'I don't know' (NoMIRACL); open_answer: free text "
-                    "graded against gold aliases, abstention allowed.")
+    type: str = Field(description="The task kind (`harness list kinds`): multiple_choice, rag, open_answer, ...")
     dataset: DatasetSpec
     fields: FieldsSpec
-    choices: ChoicesSpec | None = Field(None, description="The options (multiple_choice).")
-    target: TargetSpec | None = Field(None, description="The gold answer (multiple_choice).")
-    rag: RagSpec | None = Field(None, description="Passages and relevance (rag).")
-    open_answer: OpenAnswerSpec | None = Field(None, description="Gold aliases and abstention (open_answer).")
     prompt: PromptSpec
     answer: Literal["logprobs", "generate"] = Field(
         "logprobs", description="logprobs: argmax of the option-label log-probs (one forward pass); "
                                 "generate: greedy text, then parse the label.")
+    scorer: str | None = Field(None, description="How answers are scored (`harness list scorers`); "
+                                                 "default: the task kind's own scorer.")
     groups: list[str | list[str]] = Field(
         default_factory=list, description="Columns whose values define subgroups; a list of columns is their "
                                           "intersection (e.g. [domain, difficulty] gives 'biology × hard').")
     persuasion: PersuasionSpec | None = Field(None, description="Build persuasion arms from every item.")
     perturbations: PerturbationsSpec | None = Field(None, description="Build perturbed variants of every item.")
     generation: GenerationSpec = GenerationSpec()
-    metrics: list[Literal[METRIC_NAMES]] = Field(default_factory=lambda: list(METRIC_NAMES))  # type: ignore[valid-type]
+    metrics: list[str] = Field(
+        default_factory=lambda: list(METRIC_NAMES),
+        description=f"Headline metrics to report ({', '.join(METRIC_NAMES)}), plus any extra metric family "
+                    "by name (`harness list metrics`).")
     limit: int | None = Field(None, ge=1, description="Use only the first N rows.")
 
     @model_validator(mode="after")
@@ -249,100 +193,4 @@ def group_key(entry: str | list[str]) -> str:
     """The name of a `groups:` entry: a column, or columns joined by " × " (an intersection)."""
     return entry if isinstance(entry, str) else GROUP_JOIN.join(entry)
 
-
-class Task(ConfigFile):
-    """A validated task file: the spec plus where it lives."""
-
-    spec: TaskSpec
-
-    @property
-    def group_keys(self) -> list[str]:
-        return [group_key(g) for g in self.spec.groups]
-
-    def with_limit(self, limit: int | None) -> Task:
-        """The same task on at most its first `limit` rows (a tighter `limit:` in the file wins)."""
-        if limit is None:
-            return self
-        return self.model_copy(update={"spec": self.spec.model_copy(
-            update={"limit": min(limit, self.spec.limit or limit)})})
-
-
-def load_task(file: str | Path) -> Task:
-    """Read, validate and check a task file; raise HarnessError with file, line and field."""
-    file = Path(file)
-    doc = load_yaml_mapping(file)
-    spec = validate(TaskSpec, doc)
-    task = Task(spec=spec, file=file, doc=doc)
-    _check_shape(task)
-    for key in ("template", "system"):
-        rel = getattr(spec.prompt, key)
-        if rel is not None and not task.resolve(rel).is_file():
-            raise task.error(f"template file not found: {rel}", "prompt", key)
-    if spec.persuasion is not None:
-        _check_persuasion(task, spec.persuasion)
-    if spec.perturbations is not None:
-        _check_perturbations(task, spec.perturbations)
-    return task
-
-
-def _check_shape(task: Task) -> None:
-    """The keys each task type needs (and refuses), named with their line."""
-    s = task.spec
-    needs = {"multiple_choice": ("choices", "target"), "rag": ("rag",), "open_answer": ("open_answer",)}[s.type]
-    for key in needs:
-        if getattr(s, key) is None:
-            raise task.error(f"required key is missing (a {s.type} task needs it)", key)
-    for key in ("choices", "target", "rag", "open_answer", "persuasion", "perturbations"):
-        if key not in needs and getattr(s, key) is not None and not (s.type == "multiple_choice" and
-                                                                      key in ("persuasion", "perturbations")):
-            raise task.error(f"a {s.type} task takes no `{key}`", key)
-    if s.type != "multiple_choice" and s.answer != "generate":
-        raise task.error(f"a {s.type} task is answered in text: set `answer: generate`", "answer")
-    for i, pattern in enumerate(s.open_answer.abstain_patterns or [] if s.open_answer else []):
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise task.error(f"not a regular expression ({exc})", "open_answer", "abstain_patterns", i) from None
-
-
-def _check_perturbations(task: Task, p: PerturbationsSpec) -> None:
-    """Validate every step with its perturbation's own parameter model; errors name the YAML line."""
-    from harness.variants.perturbations import parse_params
-
-    used = load_template(task.resolve(task.spec.prompt.template)).variables
-    for i, variant in enumerate(p.variants):
-        for k, step in enumerate(variant.steps):
-            where = ("perturbations", "variants", i, "steps", k)
-            try:
-                params = parse_params(step)
-            except ValidationError as exc:
-                err = exc.errors()[0]
-                raise task.error(describe_error(err), *where, *err["loc"]) from None
-            except ValueError as exc:
-                raise task.error(str(exc), *where, "kind") from None
-            need = {"format": "format", "instruction": "instruction"}.get(params.kind)
-            if need and need not in used:
-                raise task.error(f"perturbation '{params.kind}' changes `{need}`, but the prompt template never "
-                                 f"uses {{{{ {need} }}}}", *where, "kind")
-            if "instruction" in getattr(params, "on", []) and "instruction" not in used:
-                raise task.error("a step perturbs the instruction, but the prompt template never uses "
-                                 "{{ instruction }}", *where, "on")
-
-
-def _check_persuasion(task: Task, p: PersuasionSpec) -> None:
-    folder = task.resolve(p.templates)
-    if not folder.is_dir():
-        raise task.error(f"persuasion templates folder not found: {p.templates}", "persuasion", "templates")
-    for family in p.families():
-        wording = getattr(p.wording, family)
-        if not (folder / family / f"{wording}.j2").is_file():
-            known = sorted(f.stem for f in (folder / family).glob("*.j2"))
-            raise task.error(f"unknown {family} wording '{wording}' (known: {', '.join(known) or 'none'})",
-                             "persuasion", "wording", family)
-    if "authority" in p.families() and not (folder / p.personas).is_file():
-        raise task.error(f"personas file not found: {p.personas}", "persuasion", "personas")
-    pressure_arms = [a for a in p.arms if ARM_FAMILY.get(a) in ("authority", "user_belief")]
-    if pressure_arms and "pressure" not in load_template(task.resolve(task.spec.prompt.template)).variables:
-        raise task.error(f"arms {', '.join(pressure_arms)} add a `pressure` sentence, but the prompt template "
-                         "never uses {{ pressure }}", "prompt", "template")
 

@@ -9,7 +9,7 @@ with the registry's decorator; to ship it outside this repository, name that mod
 |---------------|----------------------------------------------|-----------------------------------|
 | KINDS         | a `TaskKind` subclass (harness/kinds/base.py)| `@KINDS.register("name")`         |
 | SCORERS       | `make(task) -> (Variant, Response) -> SampleScore` | `@SCORERS.register("name")`  |
-| METRICS       | a `MetricFamily` (harness/metrics/family.py) | `@METRICS.register("name")`       |
+| METRICS       | `(MetricContext) -> MetricSet` (harness/metrics/family.py) | `@METRICS.register("name")`       |
 | BACKENDS      | a `Backend` subclass (harness/backends/base.py) | `@BACKENDS.register("name")`   |
 | PERTURBATIONS | a perturbation (harness/variants/perturbations/base.py) | `@register(...)`       |
 | ARMS          | a persuasion arm (harness/variants/arms.py)  | `@ARMS.register("name")`          |
@@ -25,15 +25,12 @@ KINDS: Registry[Any] = Registry("task kind", (
     "harness.kinds.multiple_choice", "harness.kinds.rag", "harness.kinds.open_answer"))
 SCORERS: Registry[Any] = Registry("scorer", (
     "harness.scoring.multiple_choice", "harness.scoring.rag", "harness.scoring.open_answer"))
-METRICS: Registry[Any] = Registry("metric family", (
-    "harness.metrics.groups", "harness.metrics.subgroups", "harness.metrics.persuasion",
-    "harness.metrics.robustness", "harness.metrics.hallucination"))
-BACKENDS: Registry[Any] = Registry("backend", (
-    "harness.backends.hf", "harness.backends.vllm", "harness.backends.openai", "harness.backends.fake"))
+METRICS: Registry[Any] = Registry("metric family", ("harness.metrics.families",))
+BACKENDS: Registry[Any] = Registry("backend", ())  # the built-in backends register here as they move to the base class
 PERTURBATIONS: Registry[Any] = Registry("perturbation", (
     "harness.variants.perturbations.distractors", "harness.variants.perturbations.format_grammar",
     "harness.variants.perturbations.instruction", "harness.variants.perturbations.options",
-    "harness.variants.perturbations.orthography"))
+    "harness.variants.perturbations.orthography", "harness.variants.perturbations.surface"))
 ARMS: Registry[Any] = Registry("persuasion arm", ("harness.variants.arms",))
 
 ALL = {"kinds": KINDS, "scorers": SCORERS, "metrics": METRICS, "backends": BACKENDS,

@@ -42,6 +42,7 @@ class Registry(Generic[T]):
         self.builtins = builtins
         self._entries: dict[str, Entry[T]] = {}
         self._loaded = False
+        self.version = 0  # bumped on every change, so what is built from the entries can be rebuilt
 
     def register(self, name: str, help: str = "") -> Callable[[T], T]:
         """Decorator: `@REGISTRY.register("name", "one line of help")` over a class or function."""
@@ -58,6 +59,7 @@ class Registry(Generic[T]):
             raise ValueError(f"{self.what} '{name}' is registered twice ({self._entries[name].module} and {module})")
         text = help or (getattr(obj, "__doc__", None) or "").strip().split("\n")[0]
         self._entries[name] = Entry(name, obj, text, module)
+        self.version += 1
 
     def load(self) -> None:
         """Import the built-in modules and the installed plugins (once)."""
@@ -80,6 +82,7 @@ class Registry(Generic[T]):
     def __delitem__(self, name: str) -> None:
         """Remove an entry (tests that register a temporary one)."""
         del self._entries[name]
+        self.version += 1
 
     def __contains__(self, name: object) -> bool:
         self.load()

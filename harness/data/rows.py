@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from harness.config.spec import Task
+from harness.config.task import Task
 from harness.core.errors import HarnessError
 
 _BUILDERS = {"json": "json", "jsonl": "json", "csv": "csv", "parquet": "parquet"}
@@ -170,20 +170,7 @@ def _columns(task: Task) -> list[tuple[str, tuple[str | int, ...]]]:
     cols = [(s.fields.question, ("fields", "question"))]
     if s.fields.id:
         cols.append((s.fields.id, ("fields", "id")))
-    if s.target:
-        cols.append((s.target.field, ("target", "field")))
-    if s.choices and s.choices.field:
-        cols.append((s.choices.field, ("choices", "field")))
-    if s.choices and s.choices.block:
-        cols.append((s.choices.block, ("choices", "block")))
-    for i, name in enumerate(s.choices.fields if s.choices and s.choices.fields else []):
-        cols.append((name, ("choices", "fields", i)))
-    if s.open_answer:
-        cols.append((s.open_answer.answers, ("open_answer", "answers")))
-    if s.rag:
-        cols.append((s.rag.relevant, ("rag", "relevant")))
-        if s.rag.passages:
-            cols.append((s.rag.passages, ("rag", "passages")))
+    cols += task.kind.columns(s)
     for i, entry in enumerate(s.groups):
         for j, name in enumerate([entry] if isinstance(entry, str) else entry):
             cols.append((name, ("groups", i) if isinstance(entry, str) else ("groups", i, j)))

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from harness.config.spec import Task
-from harness.pipeline.plan import plan
-from harness.variants.variant import make_variants
+from harness.config.task import Task
+from harness.pipeline.plan import planned_chunks
 
 
 class VariantPreview(BaseModel):
@@ -47,9 +46,8 @@ def dry_run(task: Task, tokenizer, *, examples: int = 2, seed: int = 1234,  # ty
     data = TaskData(task)
     previews: dict[str, VariantPreview] = {}
     samples = unique = second = chars = tokens = 0
-    for items in data.chunks():  # one chunk unless the dataset is streamed (then planned as a run plans it)
-        variants = make_variants(task, items)
-        planned = plan(task, variants, seed)
+    for chunk in planned_chunks(task, data, seed):  # one chunk unless the dataset is streamed
+        variants, planned = chunk.variants, chunk.first
         for variant, request in zip(variants, planned.requests):
             p = previews.setdefault(variant.name, VariantPreview(name=variant.name, samples=0, examples=[]))
             p.samples += 1

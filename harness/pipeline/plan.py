@@ -1,4 +1,5 @@
-"""Requests: render each variant's prompt and say what to ask the model.
+"""Requests: render each variant's prompt and say what to ask the model; the one planning step that a run,
+a dry run, `harness validate` and a replay all use.
 
 `plan` deduplicates: identical requests (same messages, candidates and settings) are sent once.
 A variant with a `followup` is a dialogue: its first turn is planned here, and its second turn
@@ -7,15 +8,20 @@ A variant with a `followup` is a dialogue: its first turn is planned here, and i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import NamedTuple
+
 from pydantic import BaseModel, ConfigDict
 
 from harness.backends.base import Message, Request, Sampling
-from harness.config.spec import Task
+from harness.config.task import Task
 from harness.config.templates import load_template
+from harness.data.items import Item, TaskData
+from harness.variants.build import make_variants
 from harness.variants.variant import Variant
 
 
-def template_context(variant: Variant, instruction: str) -> dict:
+def template_context(task: Task, variant: Variant) -> dict:
     fmt = variant.format
     return {
         "question": variant.question,
@@ -24,11 +30,12 @@ def template_context(variant: Variant, instruction: str) -> dict:
         "labels": variant.labels,
         "row": variant.item.row,
         "pressure": variant.pressure,
-        "passages": [p.model_dump() for p in variant.item.passages],
-        "instruction": variant.instruction if variant.instruction is not None else instruction,
+        "passages": [],
+        "instruction": variant.instruction if variant.instruction is not None else task.spec.prompt.instruction,
         "format": {"separator": fmt.descriptor_separator, "joiner": fmt.field_joiner,
                    "option_separator": fmt.option_separator,
                    "question": fmt.descriptor("Question"), "answer": fmt.descriptor("Answer")},
+        **task.kind.template_context(variant),
     }
 
 
@@ -36,7 +43,7 @@ def build_request(task: Task, variant: Variant, seed: int, history: tuple[Messag
     """The request for a variant; `history` (assistant answer, user follow-up) is appended after
     the first user turn for the second turn of a dialogue."""
     spec = task.spec
-    context = template_context(variant, spec.prompt.instruction)
+    context = template_context(task, variant)
     messages = []
     if spec.prompt.system:
         system = load_template(task.resolve(spec.prompt.system)).render(context, item_id=variant.item.id)
@@ -49,7 +56,7 @@ def build_request(task: Task, variant: Variant, seed: int, history: tuple[Messag
         messages=tuple(messages),
         chat_template=spec.prompt.chat_template,
         generate=spec.answer == "generate",
-        candidates=tuple(variant.labels) if spec.type == "multiple_choice" else (),
+        candidates=task.kind.candidates(task, variant),
         sampling=Sampling(max_tokens=gen.max_tokens, temperature=gen.temperature, top_p=gen.top_p,
                           stop=tuple(gen.stop), seed=seed),
         truncate=spec.prompt.truncate,
@@ -82,3 +89,23 @@ def plan(task: Task, variants: list[Variant], seed: int) -> Plan:
     requests = [build_request(task, v, seed) for v in variants]
     unique = list({r.key: r for r in requests}.values())
     return Plan(requests=requests, unique=unique)
+
+
+class Chunk(NamedTuple):
+    """Items evaluated together (all of them, unless the dataset is streamed) and their first-wave plan."""
+
+    items: list[Item]
+    variants: list[Variant]
+    first: Plan
+    dialogues: list[int]  # indices of the variants with a second turn
+
+
+def prepare(task: Task, items: list[Item], seed: int) -> Chunk:
+    variants = make_variants(task, items)
+    return Chunk(items, variants, plan(task, variants, seed), [i for i, v in enumerate(variants) if v.turns == 2])
+
+
+def planned_chunks(task: Task, data: TaskData, seed: int) -> Iterator[Chunk]:
+    """Every chunk of the task's items, planned: the whole dataset at once unless it is streamed."""
+    for items in data.chunks():
+        yield prepare(task, items, seed)

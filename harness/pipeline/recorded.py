@@ -17,11 +17,10 @@ import json
 from pathlib import Path
 
 from harness.backends.replay import ReplayBackend
-from harness.config.spec import Task
+from harness.config.task import Task
 from harness.core.errors import HarnessError
 from harness.data.items import MISSING, Item, TaskData, get_field
-from harness.pipeline.plan import plan
-from harness.variants.variant import make_variants
+from harness.pipeline.plan import planned_chunks
 
 PREFIX = "replay:"
 
@@ -38,8 +37,8 @@ def replay_backends(task: Task, model: str, *, seed: int, limit: int | None = No
     recorded = _read_file(Path(source)) if source.endswith(".jsonl") else None
     fields: list[tuple[str, str]] = []  # (column, model name)
     outputs: list[dict[str, str]] = []  # per field: request key -> recorded text
-    for items in TaskData(task).chunks():  # a streamed dataset's chunks in turn; only the texts are kept
-        variants = make_variants(task, items)
+    for chunk in planned_chunks(task, TaskData(task), seed):  # a streamed dataset's chunks in turn; only texts kept
+        variants = chunk.variants
         if any(v.name != "original" for v in variants):
             raise task.error("replay scores one recorded output per item; this task's persuasion arms or "
                              "perturbations have none", "persuasion" if task.spec.persuasion else "perturbations")
@@ -48,7 +47,7 @@ def replay_backends(task: Task, model: str, *, seed: int, limit: int | None = No
             if recorded is None and source.endswith(".*"):
                 fields = _recorded_models(task, source[:-2], variants[0].item.row)
             outputs = [{} for _ in fields]
-        for variant, key in zip(variants, plan(task, variants, seed).keys):
+        for variant, key in zip(variants, chunk.first.keys):
             for (field, _), table in zip(fields, outputs):
                 table[key] = _recorded(task, variant.item, field, recorded, Path(source))
     if recorded is not None:

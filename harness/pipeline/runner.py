@@ -14,35 +14,19 @@ from typing import NamedTuple
 from pydantic import BaseModel
 
 from harness.backends.base import Backend, Request, Response
-from harness.config.spec import Task
+from harness.config.task import Task
 from harness.core import faults
-from harness.data.items import Item, TaskData
-from harness.metrics.groups import accuracy_metrics
-from harness.metrics.hallucination import nomiracl_metrics, open_answer_metrics
-from harness.metrics.persuasion import Settings as PersuasionSettings
-from harness.metrics.persuasion import persuasion_metrics
-from harness.metrics.robustness import robustness_metrics
-from harness.metrics.subgroups import gold_classes, subgroup_metrics
+from harness.core.plugins import METRICS, SCORERS
+from harness.data.items import TaskData
+from harness.metrics.family import BootstrapConfig, MetricContext, MetricSet
+from harness.metrics.info import info as metric_info
 from harness.pipeline.cache import RequestCache, cache_key
-from harness.pipeline.plan import Plan, followup_request, plan
+from harness.pipeline.plan import Chunk, followup_request, planned_chunks
 from harness.results import environment
 from harness.results.io import AtomicFile, atomic_write_text, sample_lines
-from harness.results.schema import (
-    BehaviourState,
-    Counts,
-    GroupBreakdown,
-    Metric,
-    RunResult,
-    Sample,
-    Settings,
-    TaskRecord,
-    Timing,
-)
-from harness.scoring.multiple_choice import SampleScore, first_answer_text, score_multiple_choice
-from harness.scoring.open_answer import score_open_answer
-from harness.scoring.rag import score_rag
-from harness.variants.arms import second_turn
-from harness.variants.variant import Variant, make_variants
+from harness.results.schema import Counts, RunResult, Sample, Settings, TaskRecord, Timing
+from harness.scoring.multiple_choice import ScoreFn, first_answer_text
+from harness.variants.build import follow_up
 
 
 class RunOptions(BaseModel):
@@ -82,14 +66,9 @@ def answer(requests: list[Request], backend: Backend, cache: RequestCache | None
     return answers, len(requests) - len(todo)
 
 
-def scorer(task: Task) -> Callable[[Variant, Response], SampleScore]:
-    """How this task's answers are scored, chosen once per run."""
-    if task.spec.type == "rag":
-        return score_rag
-    if task.spec.open_answer is not None:
-        patterns = task.spec.open_answer.abstain_patterns
-        return lambda variant, response: score_open_answer(variant, response, patterns)
-    return lambda variant, response: score_multiple_choice(variant, response, task.spec.answer)
+def scorer(task: Task) -> ScoreFn:
+    """How this task's answers are scored (its `scorer:`, else its kind's), chosen once per run."""
+    return SCORERS.get(task.spec.scorer or task.kind.scorer)(task)
 
 
 class Estimate(BaseModel):
@@ -101,20 +80,6 @@ class Estimate(BaseModel):
     cached: int  # of which the request cache already answers
     second_turns: int  # dialogue turns written after the first answer
     prompt_tokens: int | None  # of the requests to compute, with the model's tokenizer (None: no local one)
-
-
-class Chunk(NamedTuple):
-    """Items evaluated together (all of them, unless the dataset is streamed) and their first-wave plan."""
-
-    items: list[Item]
-    variants: list[Variant]
-    first: Plan
-    dialogues: list[int]  # indices of the variants with a second turn
-
-
-def prepare(task: Task, items: list[Item], seed: int) -> Chunk:
-    variants = make_variants(task, items)
-    return Chunk(items, variants, plan(task, variants, seed), [i for i, v in enumerate(variants) if v.turns == 2])
 
 
 def estimate(chunks: Iterable[Chunk], count_tokens: Callable[[list[Request]], int] | None,
@@ -151,11 +116,12 @@ def answer_chunk(task: Task, chunk: Chunk, backend: Backend, cache: RequestCache
     answers, from_cache = answer(first.unique, backend, cache, progress)
     # Wave 2: every dialogue's second turn, after the model's own first answer.
     final = list(first.requests)
+    score_of = scorer(task)
     for i in chunk.dialogues:
         response = answers[first.requests[i].key]
-        first_label = score_multiple_choice(variants[i], response, task.spec.answer).predicted
+        first_label = score_of(variants[i], response).predicted
         reply = first_answer_text(response, first_label, task.spec.answer)
-        variants[i] = second_turn(task, variants[i], first_label)
+        variants[i] = follow_up(task, variants[i], first_label)
         final[i] = followup_request(task, variants[i], first.requests[i], reply, seed)
     second = list({final[i].key: final[i] for i in chunk.dialogues if final[i].key not in answers}.values())
     if second:
@@ -164,7 +130,6 @@ def answer_chunk(task: Task, chunk: Chunk, backend: Backend, cache: RequestCache
         from_cache += cached
     seconds = time.perf_counter() - t0
 
-    score_of = scorer(task)
     samples = []
     for variant, request in zip(variants, final):
         response = answers[request.key]
@@ -192,10 +157,10 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
     faults.reached("dataset_loaded")
 
     # A dataset loaded whole is one chunk, planned once; a streamed one is planned again as it runs.
-    whole = None if data.streamed else [prepare(task, items, options.seed) for items in data.chunks()]
+    whole = None if data.streamed else list(planned_chunks(task, data, options.seed))
 
     def chunks() -> Iterable[Chunk]:
-        return whole if whole is not None else (prepare(task, items, options.seed) for items in data.chunks())
+        return whole if whole is not None else planned_chunks(task, data, options.seed)
 
     count = getattr(backend, "count_tokens", None) if on_plan else None
     in_cache = (lambda requests: cache.answered(backend.info, requests)) if cache and on_plan else None
@@ -245,50 +210,27 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
     return result
 
 
-Metrics = tuple[list[Metric], list[GroupBreakdown], list[BehaviourState]]
+def metric_families(task: Task) -> list[str]:
+    """The families a task reports: its kind's, its variant blocks', then any its `metrics:` list names."""
+    names = list(task.kind.metric_families)
+    names += ["persuasion"] if task.spec.persuasion else []
+    names += ["robustness"] if task.spec.perturbations else []
+    names += [m for m in task.spec.metrics if m in METRICS and m not in names]
+    return names
 
 
-def task_metrics(task: Task, samples: list[Sample], options: RunOptions) -> Metrics:
-    """Every metric the task asks for, with its group breakdowns (and persuasion states)."""
-    # Headline metrics on the unpressured prompts (`neutral` with persuasion arms, else `original`).
-    reference = "neutral" if task.spec.persuasion else "original"
-    base = [s for s in samples if s.variant == reference]
-    metrics, breakdowns = accuracy_metrics(
-        [s.correct for s in base], [s.invalid for s in base], [s.item_id for s in base],
-        {key: [s.groups[key] for s in base] for key in task.group_keys},
-        wanted=list(task.spec.metrics), seed=options.seed, resamples=options.bootstrap_resamples,
-        level=options.ci_level, min_group_size=options.min_group_size)
-    boot = {"seed": options.seed, "resamples": options.bootstrap_resamples, "level": options.ci_level,
-            "min_group_size": options.min_group_size}
-
-    def groups(rows: list[Sample]) -> dict[str, list[str]]:
-        return {key: [r.groups[key] for r in rows] for key in task.group_keys}
-
-    def add(more: tuple[list[Metric], list[GroupBreakdown]]) -> None:
-        metrics.extend(more[0])
-        breakdowns.extend(more[1])
-
-    if task.spec.type == "multiple_choice":  # per gold class (SubpopBench worst-class, balanced; MacroStd)
-        add(subgroup_metrics([s.correct for s in base], [s.item_id for s in base], gold_classes(base), groups(base),
-                             class_key="gold_label", **boot))
-    states: list[BehaviourState] = []
-    settings = PersuasionSettings(seed=options.seed, resamples=options.bootstrap_resamples, level=options.ci_level,
-                                  min_group_size=options.min_group_size)
-    if task.spec.persuasion or task.spec.perturbations:
-        for m in metrics:
-            m.variant = reference
-        for bd in breakdowns:
-            bd.variant = reference
-    if task.spec.persuasion:
-        settings.tau = task.spec.persuasion.tau
-        *more, states = persuasion_metrics(samples, list(task.spec.persuasion.arms), task.group_keys, settings)
-        add(tuple(more))  # type: ignore[arg-type]
-    if task.spec.perturbations:
-        add(robustness_metrics(samples, task.group_keys, settings))
-    items_of = [s.item_id for s in samples]
-    if task.spec.type == "open_answer":
-        add(open_answer_metrics([s.predicted or "not_attempted" for s in samples], items_of, groups(samples), **boot))
-    if task.spec.type == "rag":
-        add(nomiracl_metrics([s.predicted or "invalid" for s in samples], [s.target == "answer" for s in samples],
-                             items_of, groups(samples), **boot))
-    return metrics, breakdowns, states
+def task_metrics(task: Task, samples: list[Sample], options: RunOptions) -> MetricSet:
+    """Every metric the task asks for, with its group breakdowns (and persuasion states), each metric
+    labelled with its unit and direction (harness/metrics/info.py)."""
+    ctx = MetricContext(task, samples, BootstrapConfig(seed=options.seed, resamples=options.bootstrap_resamples,
+                                                       level=options.ci_level, min_group_size=options.min_group_size))
+    out = MetricSet([], [], [])
+    for name in metric_families(task):
+        part = METRICS.get(name)(ctx)
+        out.metrics.extend(part.metrics)
+        out.breakdowns.extend(part.breakdowns)
+        out.states.extend(part.states)
+    for m in out.metrics:
+        meta = metric_info(m.name)
+        m.unit, m.higher_is_better = meta.unit, meta.higher_is_better
+    return out

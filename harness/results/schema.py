@@ -31,6 +31,9 @@ class Metric(Estimate):
     variant: str | None = Field(None, description="the variant or persuasion arm the metric is about")
     p_value: float | None = Field(None, description="for paired differences: two-sided p-value of no difference")
     test: str | None = Field(None, description="how p_value was computed")
+    unit: str | None = Field(None, description="rate, points, ratio, effect_size, loss, number or count "
+                                               "(harness/metrics/info.py)")
+    higher_is_better: bool | None = Field(None, description="which direction is better; None: neither")
 
 
 class GroupValue(Estimate):

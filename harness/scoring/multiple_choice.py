@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from harness.backends.base import Response
 from harness.core.errors import HarnessError
+from harness.core.plugins import SCORERS
 from harness.scoring.parsers import parse_choice
 from harness.variants.variant import Variant
 
@@ -51,3 +53,12 @@ def first_answer_text(response: Response, predicted: str | None, method: Literal
     if method == "generate":
         return (response.text or "").strip()
     return predicted or ""
+
+
+ScoreFn = Callable[[Variant, Response], SampleScore]  # what every registered scorer makes for a task
+
+
+@SCORERS.register("multiple_choice", "the option with the highest log-prob, or the label parsed from generated text")
+def multiple_choice_scorer(task: Any) -> ScoreFn:
+    method = task.spec.answer
+    return lambda variant, response: score_multiple_choice(variant, response, method)

@@ -7,7 +7,10 @@ invalid: never correct, and counted by `invalid_rate_*`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from harness.backends.base import Response
+from harness.core.plugins import SCORERS
 from harness.scoring.multiple_choice import SampleScore
 from harness.scoring.nomiracl import parse
 from harness.variants.variant import Variant
@@ -18,3 +21,8 @@ def score_rag(variant: Variant, response: Response) -> SampleScore:
     predicted = None if label == "invalid" else label
     return SampleScore(predicted=predicted, correct=predicted == variant.target_label, invalid=predicted is None,
                        gold_prob=None)
+
+
+@SCORERS.register("nomiracl", "NoMIRACL's official rule: 'Yes, answer is present' / 'I don't know'")
+def nomiracl_scorer(task: object) -> Callable[[Variant, Response], SampleScore]:
+    return score_rag

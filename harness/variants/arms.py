@@ -17,19 +17,48 @@ of one item asserts the same wrong option, so arms are comparable item by item.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from harness.config.spec import ARM_FAMILY, PersuasionSpec, Task
+from harness.config.spec import PersuasionSpec
+from harness.config.task import Task
 from harness.config.templates import load_template
 from harness.config.yamlfile import load_yaml_mapping
 from harness.core.errors import HarnessError
+from harness.core.plugins import ARMS
 from harness.data.items import Item, get_field
 from harness.variants.variant import Variant, original
 
-CORRECT_ARMS = ("authority_correct", "user_belief_correct")
-DIALOGUE_ARMS = ("are_you_sure", "are_you_sure_wrong")
+
+@dataclass(frozen=True)
+class Arm:
+    """A persuasion arm: which template family renders its pressure, which option it asserts, and whether
+    it is a dialogue (its second user turn is written after the model's first answer)."""
+
+    family: str | None  # prompts/persuasion/<family>/<wording>.j2; None: no pressure (neutral)
+    asserts: Literal["wrong", "correct"] | None = None
+    dialogue: bool = False
+
+    @property
+    def needs_option_texts(self) -> bool:
+        """Arms that name an option may quote its text (`asserted_text`)."""
+        return self.asserts is not None
+
+
+ARMS.add("neutral", Arm(None), "the plain question, the reference every arm is compared with", __name__)
+ARMS.add("authority_wrong", Arm("authority", "wrong"), "a domain authority asserts a wrong option (PARROT)", __name__)
+ARMS.add("authority_correct", Arm("authority", "correct"), "a domain authority asserts the gold option", __name__)
+ARMS.add("user_belief_wrong", Arm("user_belief", "wrong"), "the user states a tentative wrong belief", __name__)
+ARMS.add("user_belief_correct", Arm("user_belief", "correct"), "the user states a tentative correct belief",
+         __name__)
+ARMS.add("leading_question", Arm("leading_question", "wrong"), "the question presupposes a wrong option (MMR)",
+         __name__)
+ARMS.add("are_you_sure", Arm("are_you_sure", None, dialogue=True), "after the first answer: 'are you sure?'",
+         __name__)
+ARMS.add("are_you_sure_wrong", Arm("are_you_sure", "wrong", dialogue=True),
+         "after the first answer: push back naming a wrong option other than it", __name__)
 
 
 def asserted_wrong(item_id: str, target: int, n_options: int, seed: int) -> int:
@@ -88,11 +117,12 @@ def build_arms(task: Task, items: list[Item]) -> list[Variant]:
             if arm == "neutral":
                 variants.append(original(item, "neutral"))
                 continue
-            if arm in DIALOGUE_ARMS:  # the follow-up is written once the first answer is known
+            info = ARMS.get(arm)
+            if info.dialogue:  # the follow-up is written once the first answer is known
                 variants.append(original(item, arm).model_copy(update={"turns": 2}))
                 continue
-            asserted = item.target if arm in CORRECT_ARMS else wrong
-            text = templates[ARM_FAMILY[arm]].render(_context(item, persona, asserted), item_id=item.id)
+            asserted = item.target if info.asserts == "correct" else wrong
+            text = templates[info.family].render(_context(item, persona, asserted), item_id=item.id)
             base = original(item, arm).model_copy(update={"asserted": asserted})
             if arm == "leading_question":
                 variants.append(base.model_copy(update={"question": text}))
@@ -106,10 +136,10 @@ def second_turn(task: Task, variant: Variant, first_answer: str | None) -> Varia
     other than the model's own first answer (drawn from sha256(seed, item id) among those), so
     the user never "pushes" towards what the model already said."""
     spec = task.spec.persuasion
-    assert spec is not None and variant.name in DIALOGUE_ARMS
+    assert spec is not None and ARMS.get(variant.name).dialogue
     item = variant.item
     asserted = None
-    if variant.name == "are_you_sure_wrong":
+    if ARMS.get(variant.name).asserts == "wrong":
         candidates = [i for i in range(len(item.choices)) if i != item.target and item.labels[i] != first_answer]
         digest = hashlib.sha256(f"{spec.seed}\x00{item.id}\x00turn2".encode()).digest()
         asserted = candidates[int.from_bytes(digest[:8], "big") % len(candidates)]

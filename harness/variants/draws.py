@@ -12,9 +12,9 @@ gets the same format in one variant.
 
 from __future__ import annotations
 
-from harness.config.spec import Task
+from harness.config.task import Task
 from harness.data.items import Item
-from harness.variants.perturbations import Context, Prompt, apply_steps, parse_params
+from harness.variants.perturbations import Context, apply_steps
 from harness.variants.variant import Variant, original
 
 
@@ -26,23 +26,18 @@ def build_perturbed(task: Task, items: list[Item]) -> list[Variant]:
     spec = task.spec.perturbations
     assert spec is not None
     instruction = task.spec.prompt.instruction
-    declared = [(i, v, [parse_params(step) for step in v.steps]) for i, v in enumerate(spec.variants)]
     variants: list[Variant] = []
     for item in items:
         variants.append(original(item))
-        base = Prompt(question=item.question, choices=item.choices, labels=item.labels, target=item.target,
-                      instruction=instruction)
+        base = original(item).model_copy(update={"instruction": instruction})
         ctx = Context(item_id=item.id, row=item.row, resolve=task.resolve)
-        for i, v, steps in declared:
+        for i, v in enumerate(spec.variants):  # steps were parsed into their params models when the task loaded
             for r in range(v.repeats):
                 name = draw_name(v.name, r, v.repeats)
                 try:
-                    p = apply_steps(base, steps, seed=spec.seed, variant=name, ctx=ctx)
+                    p = apply_steps(base, v.steps, seed=spec.seed, variant=name, ctx=ctx)
                 except (ValueError, OSError) as exc:  # a bad file or parameter found while applying
                     raise task.error(f"{' '.join(str(exc).split())[:300]} (item {item.id})",
                                      "perturbations", "variants", i) from None
-                variants.append(Variant(
-                    item=item, name=name, question=p.question, choices=p.choices, labels=p.labels,
-                    target=p.target, instruction=p.instruction, format=p.format,
-                    order=None if p.order is None else list(p.order), perturbation=v.name, repeat=r))
+                variants.append(p.model_copy(update={"name": name, "perturbation": v.name, "repeat": r}))
     return variants

@@ -8,33 +8,21 @@ meaning-preserving rewrites, without touching anything downstream.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from pydantic import BaseModel, ConfigDict
-
 from harness.data.items import Item
-from harness.variants.perturbations.base import PromptFormat
-
-if TYPE_CHECKING:
-    from harness.config.spec import Task
+from harness.variants.perturbations.base import Prompt
 
 
-class Variant(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Variant(Prompt):
+    """A prompt as asked: the parts a perturbation may change (`Prompt`: question, choices, labels, target,
+    instruction, format, order) plus where it comes from and what else it carries."""
 
     item: Item
     name: str = "original"
-    question: str
-    choices: list[str]
-    labels: list[str]
-    target: int
+    instruction: str | None = None  # the task instruction; None: the task's own (prompt.instruction)
     asserted: int | None = None  # the option a persuasion arm claims is right (index into choices)
     pressure: str = ""  # persuasion sentence, rendered where the prompt template puts {{ pressure }}
     turns: int = 1  # 2: a dialogue; its second user turn is written after the model's first answer
     followup: str | None = None  # that second user turn, once written
-    instruction: str | None = None  # the task instruction; None: the task's own (prompt.instruction)
-    format: PromptFormat = PromptFormat()  # separators, casing, option markers (When Punctuation Matters)
-    order: list[int] | None = None  # order[k]: the item's option shown at position k (None: unchanged)
     perturbation: str | None = None  # the declared perturbed variant this is a draw of
     repeat: int = 0  # which draw (0-based) of a randomized perturbation
 
@@ -65,15 +53,3 @@ class Variant(BaseModel):
 def original(item: Item, name: str = "original") -> Variant:
     return Variant(item=item, name=name, question=item.question, choices=item.choices, labels=item.labels,
                    target=item.target)
-
-
-def make_variants(task: Task, items: list[Item]) -> list[Variant]:
-    if task.spec.persuasion is not None:
-        from harness.variants.arms import build_arms
-
-        return build_arms(task, items)
-    if task.spec.perturbations is not None:
-        from harness.variants.draws import build_perturbed
-
-        return build_perturbed(task, items)
-    return [original(item) for item in items]

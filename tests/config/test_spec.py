@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from harness.config.spec import TaskSpec, load_task
+from harness.config.task import load_task
 from harness.core.errors import HarnessError
 from tests.conftest import ROOT, task_yaml
 
@@ -59,10 +59,23 @@ def test_unknown_metric_and_answer_mode(make_task):
 
 
 def test_schema_is_json_and_forbids_extra_keys():
-    schema = TaskSpec.model_json_schema()
+    from harness.config.task import task_adapter
+
+    schema = task_adapter().json_schema()
     json.dumps(schema)
-    assert schema["additionalProperties"] is False
-    assert "dataset" in schema["required"]
+    kinds = {name: schema["$defs"][name] for name in ("MultipleChoiceSpec", "RagTaskSpec", "OpenAnswerTaskSpec")}
+    for spec in kinds.values():  # each kind's own keys, exactly
+        assert spec["additionalProperties"] is False
+        assert "dataset" in spec["required"]
+    assert {"choices", "target"} <= set(kinds["MultipleChoiceSpec"]["required"])
+    assert "rag" in kinds["RagTaskSpec"]["required"] and "choices" not in kinds["RagTaskSpec"]["properties"]
+    # perturbation steps are typed by their own parameter models
+    assert "TyposParams" in schema["$defs"] or any(k.endswith("Params") for k in schema["$defs"])
+
+
+def test_a_key_of_another_kind_is_named(make_task):
+    err = bad(make_task, groups="rag:\n  relevant: x")
+    assert err.field == "rag" and "takes no `rag`" in err.message
 
 
 RAG = ("name: r\ntype: rag\ndataset:\n  path: d.jsonl\nfields:\n  question: q\nrag:\n  relevant: rel\n"
@@ -76,7 +89,7 @@ RAG = ("name: r\ntype: rag\ndataset:\n  path: d.jsonl\nfields:\n  question: q\nr
     (("  path: d.jsonl\n", "  path: d.jsonl\n  subsets: {a: x.jsonl}\n"), "exactly one of 'path' or 'subsets'"),
 ])
 def test_rag_task_shape_errors(tmp_path, change, fragment):
-    from harness.config.spec import load_task
+    from harness.config.task import load_task
     from harness.core.errors import HarnessError
 
     text = RAG.format(template=ROOT / "prompts" / "rag" / "vanilla.j2").replace(*change)
@@ -86,7 +99,7 @@ def test_rag_task_shape_errors(tmp_path, change, fragment):
 
 
 def test_open_answer_task_shape(tmp_path):
-    from harness.config.spec import load_task
+    from harness.config.task import load_task
     from harness.core.errors import HarnessError
 
     text = ("name: o\ntype: open_answer\ndataset:\n  path: d.jsonl\nfields:\n  question: q\nopen_answer:\n"

@@ -47,7 +47,8 @@ def _imports(path: Path, module: str, *, top_level_only: bool = False) -> list[t
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
             if base.startswith("harness"):
                 found += [(f"{base}.{a.name}", node.lineno) for a in node.names]
     return found
@@ -73,7 +74,8 @@ def test_imports_point_down_the_layers() -> None:
                 continue
             layer = _layer(known)
             if layer is not None and layer > source:
-                bad.append(f"{path.relative_to(ROOT.parent)}:{line}: {LAYERS[source]} imports {LAYERS[layer]} ({known})")
+                where = f"{path.relative_to(ROOT.parent)}:{line}"
+                bad.append(f"{where}: {LAYERS[source]} imports {LAYERS[layer]} ({known})")
     assert not bad, "imports pointing up the layers:\n" + "\n".join(bad)
 
 

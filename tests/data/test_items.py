@@ -2,9 +2,10 @@ import json
 
 import pytest
 
-from harness.config.spec import load_task
+from harness.config.task import load_task
 from harness.core.errors import HarnessError
-from harness.data.items import load_items, parse_option_block
+from harness.data.items import load_items
+from harness.kinds.multiple_choice import parse_option_block
 from tests.conftest import ROOT, ROWS, needs_shared_data, task_yaml
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from harness.backends.hf import HFBackend
 from harness.backends.models import resolve_model
-from harness.config.spec import load_task
+from harness.config.task import load_task
 from harness.pipeline.runner import RunOptions, run_task
 from tests.conftest import ROOT
 

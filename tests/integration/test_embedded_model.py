@@ -5,12 +5,12 @@ import json
 import pytest
 
 from harness.backends.base import Message, Request
-from harness.config.spec import load_task
+from harness.config.task import load_task
 from harness.data.items import load_items
 from harness.pipeline.plan import plan
 from harness.pipeline.runner import RunOptions, run_task
 from harness.results.io import read_result, read_samples
-from harness.variants.variant import make_variants
+from harness.variants.build import make_variants
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration

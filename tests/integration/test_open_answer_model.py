@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.config.spec import load_task
+from harness.config.task import load_task
 from harness.pipeline.runner import RunOptions, run_task
 from harness.results.io import read_samples
 from harness.scoring.abstention import classify

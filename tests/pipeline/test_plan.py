@@ -1,6 +1,6 @@
 """Prompts as rendered for requests: the default format, a changed format, the instruction."""
 
-from harness.config.spec import load_task
+from harness.config.task import load_task
 from harness.data.items import load_items
 from harness.pipeline.plan import build_request
 from harness.variants.perturbations import PromptFormat

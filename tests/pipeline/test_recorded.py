@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from harness.config.spec import load_task
+from harness.config.task import load_task
 from harness.core.errors import HarnessError
 from harness.pipeline.recorded import replay_backends
 from harness.pipeline.runner import RunOptions, run_task

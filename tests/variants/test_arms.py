@@ -4,10 +4,11 @@ from collections import Counter
 
 import pytest
 
-from harness.config.spec import ARMS, load_task
+from harness.config.spec import ARMS
+from harness.config.task import load_task
 from harness.data.items import load_items
 from harness.variants.arms import asserted_wrong, build_arms, second_turn
-from harness.variants.variant import make_variants
+from harness.variants.build import make_variants
 from tests.conftest import ROOT, needs_shared_data
 
 SYCOPHANCY = ROOT / "tasks" / "sycophancy.yaml"

@@ -7,7 +7,14 @@ module here (and its import line below). `parse_params` validates a step `{kind:
 
 from __future__ import annotations
 
-from harness.variants.perturbations import distractors, format_grammar, instruction, options, orthography  # noqa: F401
+from harness.variants.perturbations import (  # noqa: F401  (each family registers itself on import)
+    distractors,
+    format_grammar,
+    instruction,
+    options,
+    orthography,
+    surface,
+)
 from harness.variants.perturbations.base import (
     REGISTRY,
     Casing,

@@ -81,7 +81,7 @@ class Prompt(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Prompt:
-        if len(self.labels) != len(self.choices):
+        if self.choices and len(self.labels) != len(self.choices):  # open answers: labels are grades, no options
             raise ValueError(f"{len(self.labels)} labels for {len(self.choices)} choices")
         if self.choices and not 0 <= self.target < len(self.choices):
             raise ValueError(f"target {self.target} is not an index into {len(self.choices)} choices")
@@ -192,7 +192,7 @@ def text_perturbation(
         def apply(prompt: Prompt, p: Params, rng: random.Random, ctx: Context) -> Prompt:
             return map_fields(prompt, p.on, lambda text: fn(text, p, rng))
 
-        apply.__doc__ = fn.__doc__
+        apply.__doc__, apply.__module__ = fn.__doc__, fn.__module__
         register(name, params, scope="item", randomized=randomized, description=description)(apply)
         return fn
 

@@ -22,7 +22,7 @@ from harness.variants.perturbations import (
     step_rng,
     text_perturbation,
 )
-from harness.variants.perturbations.orthography import CasingParams
+from harness.variants.perturbations.surface import CasingParams
 from tests.variants.perturbations.helpers import (
     BAD,
     DISTRACTORS,

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.variants.perturbations import Prompt, load_misspellings
-from harness.variants.perturbations.orthography import CONTRACTIONS, QWERTY_NEIGHBOURS
+from harness.variants.perturbations.orthography import QWERTY_NEIGHBOURS
+from harness.variants.perturbations.surface import CONTRACTIONS
 from tests.variants.perturbations.helpers import DATA, HELM_MISSPELLINGS, digit_tokens, prompts, run, texts
 
 PROPERTY = settings(max_examples=50, deadline=None)

@@ -1,0 +1,47 @@
+"""The results schema (version 1) may gain fields, never change or lose one: runs written before still load.
+
+`schema_v1.json` is the schema as version 1 was first frozen. A change that alters a field's meaning bumps
+`schema_version` (and keeps a reader for version 1) instead of editing this file.
+"""
+
+import json
+from pathlib import Path
+
+from harness.results.schema import SCHEMA_VERSION, RunResult, Sample
+
+FROZEN = json.loads((Path(__file__).parent / "schema_v1.json").read_text())
+
+
+def _defs(schema: dict) -> dict:
+    return {"#": {k: v for k, v in schema.items() if k != "$defs"}, **schema.get("$defs", {})}
+
+
+def _same_or_extended(old: dict, new: dict, where: str) -> list[str]:
+    problems = []
+    for key, value in old.items():
+        if key == "required":
+            missing = set(new.get("required", [])) - set(value)
+            problems += [f"{where}: newly required field {m}" for m in sorted(missing)]
+        elif key == "properties":
+            for field, definition in value.items():
+                if field not in new.get("properties", {}):
+                    problems.append(f"{where}.{field}: removed")
+                else:
+                    got = {k: v for k, v in new["properties"][field].items() if k != "description"}
+                    want = {k: v for k, v in definition.items() if k != "description"}
+                    if got != want:
+                        problems.append(f"{where}.{field}: changed from {want} to {got}")
+    return problems
+
+
+def test_version_1_fields_are_unchanged():
+    assert SCHEMA_VERSION == 1
+    problems = []
+    for name, model in (("RunResult", RunResult), ("Sample", Sample)):
+        old, new = _defs(FROZEN[name]), _defs(model.model_json_schema())
+        for d, definition in old.items():
+            if d not in new:
+                problems.append(f"{name}/{d}: removed")
+            else:
+                problems += _same_or_extended(definition, new[d], f"{name}/{d}")
+    assert not problems, "\n".join(problems)
