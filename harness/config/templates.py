@@ -39,10 +39,12 @@ class PromptTemplate:
         except jinja2.TemplateSyntaxError as exc:
             raise HarnessError(f"template syntax error: {exc.message}", file=file, line=exc.lineno) from None
 
-    def render(self, context: dict[str, Any], *, item_id: str = "") -> str:
+    def render(self, context: dict[str, Any], *, item_id: str = "", strip: bool = True) -> str:
+        """The rendered text; `strip=False` keeps its leading and trailing whitespace (code prompts)."""
         where = f" (item {item_id})" if item_id else ""
         try:
-            return self._template.render(**context).strip()
+            text = self._template.render(**context)
+            return text.strip() if strip else text
         except jinja2.UndefinedError as exc:
             raise HarnessError(f"template uses an unknown variable: {exc.message}{where}",
                                file=self.file) from None

@@ -19,6 +19,7 @@ Three facts of the released data are handled here, each recorded in the problem'
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import json
@@ -135,29 +136,49 @@ def split_partial(partial: str) -> tuple[str, str]:
     return "\n".join(lines[: marked[0]]) + "\n", "\n".join(lines[marked[0] + 1:])
 
 
-def pair_perturbed(nominal: list[CodeProblem], path: Path) -> tuple[list[CodeProblem], list[CodeProblem] | None]:
-    """A released perturbed set, in nominal order, and its partial-code nominal (None when it has no
-    `partial` column). Every nominal problem must be perturbed exactly once."""
-    by_id = {p.id: p for p in nominal}
-    perturbed: dict[str, CodeProblem] = {}
-    partial: dict[str, CodeProblem] = {}
-    has_partial = False
+@functools.lru_cache(maxsize=32)
+def read_released(path: Path) -> dict[str, tuple[int, dict[str, Any]]]:
+    """A released perturbed set by task id: (line, row); read once per file."""
+    rows: dict[str, tuple[int, dict[str, Any]]] = {}
     for line, row in read_jsonl(path):
         tid = row.get("task_id")
-        if tid not in by_id:
-            raise HarnessError(f"task id {tid!r} is not in the nominal set", file=path, line=line, field="task_id")
-        if tid in perturbed:
-            raise HarnessError(f"task id {tid!r} appears twice", file=path, line=line, field="task_id")
-        base = by_id[tid]
-        row = {**row, "test": row.get("test", base.tests)}
-        problem = problem_from_row(row, path, line)
-        has_partial = has_partial or "partial" in row
-        perturbed[tid], partial[tid] = _adapt(problem, base, row, path, line)
-    missing = [p.id for p in nominal if p.id not in perturbed]
-    if missing:
-        raise HarnessError(f"{len(missing)} nominal problems are not perturbed (first: {missing[0]})", file=path)
-    ordered = [perturbed[p.id] for p in nominal]
-    return ordered, ([partial[p.id] for p in nominal] if has_partial else None)
+        if not isinstance(tid, str):
+            raise HarnessError("column 'task_id' must be a string", file=path, line=line, field="task_id")
+        if tid in rows:
+            raise HarnessError(f"task id {tid!r} appears twice (first at line {rows[tid][0]})", file=path,
+                               line=line, field="task_id")
+        rows[tid] = (line, row)
+    return rows
+
+
+def has_partial_code(path: Path) -> bool:
+    """Whether a released set perturbs partial code (its rows carry ReCode's `partial` column)."""
+    return any("partial" in row for _, row in read_released(path).values())
+
+
+def released_problem(base: CodeProblem, path: Path) -> tuple[CodeProblem, CodeProblem | None]:
+    """The perturbed version of `base` in a released set, adapted, and its partial-code nominal (None
+    when the set has no `partial` column). A nominal problem the set lacks is an error."""
+    found = read_released(path).get(base.id)
+    if found is None:
+        raise HarnessError(f"task id {base.id!r} is not in this perturbed set", file=path, field="task_id")
+    line, row = found
+    row = {**row, "test": row.get("test", base.tests)}
+    perturbed, partial = _adapt(problem_from_row(row, path, line), base, row, path, line)
+    return perturbed, (partial if "partial" in row else None)
+
+
+def pair_perturbed(nominal: list[CodeProblem], path: Path) -> tuple[list[CodeProblem], list[CodeProblem] | None]:
+    """A released perturbed set, in nominal order, and its partial-code nominal (None when it has no
+    `partial` column). Every nominal problem must be perturbed, and every perturbed one nominal."""
+    ids = {p.id for p in nominal}
+    extra = [(line, tid) for tid, (line, _) in read_released(path).items() if tid not in ids]
+    if extra:
+        raise HarnessError(f"task id {extra[0][1]!r} is not in the nominal set", file=path, line=extra[0][0],
+                           field="task_id")
+    pairs = [released_problem(p, path) for p in nominal]
+    partial = [q for _, q in pairs]
+    return [p for p, _ in pairs], (None if any(q is None for q in partial) else partial)  # type: ignore[misc]
 
 
 def _adapt(problem: CodeProblem, base: CodeProblem, row: dict[str, Any], path: Path,

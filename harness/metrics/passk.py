@@ -1,6 +1,6 @@
 """pass@k and ReCode's robust metrics over executed code samples (SPEC.md §5.2).
 
-Inputs, item-aligned: for item x, n samples of the nominal prompt pass or fail (f_i(x)); for a
+Inputs, item-aligned: for item x, n samples of the nominal prompt (`original`) pass or fail (f_i(x)); for a
 perturbation p drawn s times (ReCode's seeds; s = 1 for a deterministic one) sample i of draw j
 passes or fails (f_i(x_j)). Sample i uses the same sampling seed on every variant, so samples are
 aligned by index across variants, as ReCode aligns them.
@@ -10,6 +10,9 @@ aligned by index across variants, as ReCode aligns them.
 - robust_pass@k (RP_s@k) = mean_x est(n, rc_s(x), k), rc_s(x) = #{i : f_i(x_j) for every draw j}
   (greedy, n = k = 1: mean_x min_j f(x_j), the worst case over the draws)
 - robust_drop@k (RD_s@k) = (pass@k(nominal) - RP_s@k) / pass@k(nominal)   (undefined if pass@k = 0)
+  A perturbation of partial code (ReCode's format perturbations) is compared with its own nominal,
+  the same partial code unperturbed (`original_partial`); a scope whose perturbations have different
+  nominals reports robust_pass@k only.
 - robust_relative@k (RR_s@k) = mean_x [est(n, rc-(x), k) + est(n, rc+(x), k)],
   rc-(x) = #{i : f_i(x) and not every f_i(x_j)}, rc+(x) = #{i : not f_i(x) and some f_i(x_j)}
   (greedy: share of items whose nominal outcome differs from the worst or the best draw). For
@@ -33,9 +36,9 @@ import numpy as np
 from harness.metrics.bootstrap import percentile_interval
 from harness.metrics.groups import group_breakdown
 from harness.metrics.persuasion import Settings
-from harness.results.schema import GroupBreakdown, Metric
+from harness.results.schema import GroupBreakdown, Metric, Sample
 
-NOMINAL = "nominal"
+NOMINAL = "original"
 COUNTED = ("timeout", "syntax_error", "crashed")
 
 
@@ -61,6 +64,8 @@ class CodeOutcomes:
     items: list[str]
     nominal: np.ndarray  # bool [items, n]
     perturbed: dict[str, np.ndarray] = field(default_factory=dict)  # perturbation -> bool [items, s, n]
+    baselines: dict[str, np.ndarray] = field(default_factory=dict)  # other unperturbed prompts -> bool [items, n]
+    baseline_of: dict[str, str] = field(default_factory=dict)  # perturbation -> its nominal (default `original`)
     perturbation_groups: dict[str, str] = field(default_factory=dict)  # perturbation -> its group
     verdicts: dict[str, np.ndarray] = field(default_factory=dict)  # variant -> verdict names [items, s, n]
     groups: dict[str, list[str]] = field(default_factory=dict)  # item group key -> label per item
@@ -71,10 +76,55 @@ class CodeOutcomes:
             if passes.ndim != 3 or passes.shape[0] != n_items or passes.shape[2] != n:
                 raise ValueError(f"perturbation '{name}' does not hold n = {n} samples of every draw of "
                                  f"every one of the {n_items} items")
+        for name, passes in self.baselines.items():
+            if passes.shape != self.nominal.shape:
+                raise ValueError(f"'{name}' does not hold n = {n} samples of every one of the {n_items} items")
+        unknown = set(self.baseline_of.values()) - set(self.baselines) - {NOMINAL}
+        if unknown:
+            raise ValueError(f"unknown nominal prompts: {sorted(unknown)}")
+
+    def nominal_of(self, perturbations: list[str]) -> str | None:
+        """The nominal prompt the perturbations are compared with; None if they have different ones."""
+        names = {self.baseline_of.get(p, NOMINAL) for p in perturbations}
+        return names.pop() if len(names) == 1 else None
+
+    def passes(self, name: str) -> np.ndarray:
+        return self.nominal if name == NOMINAL else self.baselines[name]
 
     @property
     def n(self) -> int:
         return int(self.nominal.shape[1])
+
+
+def outcomes_from_samples(samples: list[Sample], *, n: int, group_keys: list[str],
+                          baseline_of: dict[str, str] | None = None,
+                          perturbation_groups: dict[str, str] | None = None) -> CodeOutcomes:
+    """Item-aligned outcomes from a code run's samples: `original` and the other unperturbed prompts
+    (`original_partial`) by (item, sample), every perturbation by (item, draw, sample)."""
+    items = list(dict.fromkeys(s.item_id for s in samples if s.variant == NOMINAL))
+    pos = {item: i for i, item in enumerate(items)}
+    cells: dict[str, dict[tuple[int, int, int], Sample]] = {}
+    for s in samples:
+        cells.setdefault(s.perturbation or s.variant, {})[(pos[s.item_id], s.repeat, s.sample_index)] = s
+    passes: dict[str, np.ndarray] = {}
+    verdicts: dict[str, np.ndarray] = {}
+    for name, cell in cells.items():
+        draws = 1 + max(r for _, r, _ in cell)
+        if len(cell) != len(items) * draws * n:
+            raise ValueError(f"'{name}' does not hold {n} samples of every draw of every one of the {len(items)} items")
+        passes[name] = np.zeros((len(items), draws, n), bool)
+        verdicts[name] = np.empty((len(items), draws, n), object)
+        for (i, r, k), sample in cell.items():
+            passes[name][i, r, k] = sample.correct
+            verdicts[name][i, r, k] = sample.execution.verdict.value if sample.execution else sample.predicted
+    perturbed = {s.perturbation for s in samples if s.perturbation is not None}
+    first = {s.item_id: s for s in samples if s.variant == NOMINAL and s.sample_index == 0}
+    return CodeOutcomes(
+        items=items, nominal=passes[NOMINAL][:, 0, :],
+        perturbed={p: passes[p] for p in cells if p in perturbed},
+        baselines={b: passes[b][:, 0, :] for b in cells if b not in perturbed and b != NOMINAL},
+        baseline_of=dict(baseline_of or {}), perturbation_groups=dict(perturbation_groups or {}),
+        verdicts=verdicts, groups={k: [first[i].groups[k] for i in items] for k in group_keys})
 
 
 class _Items:
@@ -114,7 +164,7 @@ def passk_metrics(outcomes: CodeOutcomes, ks: list[int],
     n, n_items = outcomes.n, len(outcomes.items)
     breakdowns: list[GroupBreakdown] = []
     samples = f"{n} sample{'s' if n > 1 else ''} per prompt"
-    scopes = [(p, [p], None) for p in outcomes.perturbed]
+    scopes: list[tuple[str | None, list[str], str | None]] = [(p, [p], None) for p in outcomes.perturbed]
     by_group: dict[str, list[str]] = {}
     for p, g in outcomes.perturbation_groups.items():
         by_group.setdefault(g, []).append(p)
@@ -122,34 +172,43 @@ def passk_metrics(outcomes: CodeOutcomes, ks: list[int],
     if len(outcomes.perturbed) > 1:
         scopes.append((None, list(outcomes.perturbed), None))
     for k in [k for k in ks if k <= n]:
-        nominal = pass_at_k(n, outcomes.nominal.sum(axis=1), k)
-        nominal_reps = nominal[out.idx].mean(axis=1)
-        out.add(f"pass@{k}", nominal, f"mean_x est(n, c(x), {k}), {samples} (Chen et al. unbiased estimator)",
-                n_items, NOMINAL)
-        item_values = {NOMINAL: nominal}
+        item_values: dict[str, np.ndarray] = {}
+        nominal_k: dict[str, np.ndarray] = {}
+        for name in [NOMINAL, *outcomes.baselines]:
+            nominal_k[name] = pass_at_k(n, outcomes.passes(name).sum(axis=1), k)
+            item_values[name] = nominal_k[name]
+            out.add(f"pass@{k}", nominal_k[name], f"mean_x est(n, c(x), {k}), {samples} (Chen et al. unbiased "
+                    "estimator)", n_items, name)
         for scope, names, group_key in scopes:
             draws = np.concatenate([outcomes.perturbed[p] for p in names], axis=1)
-            perturbed, rp, rr = _robust(outcomes.nominal, draws, k)
+            base_name = outcomes.nominal_of(names)
+            base = outcomes.passes(base_name or NOMINAL)
+            perturbed, rp, rr = _robust(base, draws, k)
             s = draws.shape[1]
             over = f"s = {s} draw{'s' if s > 1 else ''}" + (f" of {len(names)} perturbations" if len(names) > 1 else "")
             where = dict(variant=scope) if group_key is None else dict(group_key=group_key, group=scope)
             if len(names) == 1:
                 out.add(f"pass@{k}", perturbed, f"mean over items and draws of est(n, c(x_j), {k}), {samples}", n_items,
                         **where)
-                item_values[scope] = perturbed
+                item_values[str(scope)] = perturbed
             out.add(f"robust_pass@{k}", rp, f"mean_x est(n, #{{i : sample i passes on all {s} draws}}, {k}) "
                     f"(ReCode RP_s@k, {over})", n_items, **where)
-            base = float(nominal.mean())
-            rd_reps = np.where(nominal_reps > 0, (nominal_reps - rp[out.idx].mean(axis=1)) / np.where(
-                nominal_reps > 0, nominal_reps, 1), np.nan)
-            out.add(f"robust_drop@{k}", rp, f"(pass@{k} nominal - robust_pass@{k}) / pass@{k} nominal "
-                    f"(ReCode RD_s@k, {over}); undefined when nominal pass@{k} = 0", n_items, reps=rd_reps,
-                    value=(base - float(rp.mean())) / base if base > 0 else None, **where)
-            out.add(f"robust_relative@{k}", rr, f"mean_x [est(n, rc-(x), {k}) + est(n, rc+(x), {k})]: samples "
-                    f"passing nominally and failing some draw, failing nominally and passing some draw (ReCode "
-                    f"RR_s@k, {over})", n_items, **where)
             if scope is not None and group_key is None:
                 item_values[f"robust:{scope}"] = rp
+            if base_name is None:
+                continue  # perturbations of different nominal prompts: no common reference for RD and RR
+            vs = f"against {base_name}"
+            base_k = nominal_k[base_name]
+            base_reps = base_k[out.idx].mean(axis=1)
+            mean = float(base_k.mean())
+            rd_reps = np.where(base_reps > 0, (base_reps - rp[out.idx].mean(axis=1)) / np.where(
+                base_reps > 0, base_reps, 1), np.nan)
+            out.add(f"robust_drop@{k}", rp, f"(pass@{k} - robust_pass@{k}) / pass@{k}, {vs} (ReCode RD_s@k, {over}); "
+                    f"undefined when pass@{k} = 0", n_items, reps=rd_reps,
+                    value=(mean - float(rp.mean())) / mean if mean > 0 else None, **where)
+            out.add(f"robust_relative@{k}", rr, f"mean_x [est(n, rc-(x), {k}) + est(n, rc+(x), {k})]: samples "
+                    f"passing nominally and failing some draw, failing nominally and passing some draw, {vs} "
+                    f"(ReCode RR_s@k, {over})", n_items, **where)
         for key, labels in outcomes.groups.items():
             for variant, values in item_values.items():
                 metric = f"robust_pass@{k}" if variant.startswith("robust:") else f"pass@{k}"

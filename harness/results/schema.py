@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from harness.core.records import Message, ModelInfo
+from harness.scoring.execution.sandbox import Execution
 
 SCHEMA_VERSION = 1
 
@@ -152,3 +153,5 @@ class Sample(BaseModel):
     prompt_truncated: int = Field(0, description="tokens dropped from the prompt's start to fit the context")
     output_tokens: int
     request_key: str
+    sample_index: int = Field(0, description="which of the n samples of this prompt (pass@k), each its own request")
+    execution: Execution | None = Field(None, description="code tasks: how the program ran against its tests")

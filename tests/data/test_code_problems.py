@@ -92,7 +92,7 @@ def test_pairing_requires_every_nominal_problem_once(tmp_path):
     nominal = [CodeProblem(id="T/0", prompt="p", tests="t", entry_point="f", solution="s")]
     with pytest.raises(HarnessError, match=r"p.jsonl:1: field 'task_id': task id 'X' is not in the nominal set"):
         pair_perturbed(nominal, _write(tmp_path / "p.jsonl", [_row("X")]))
-    with pytest.raises(HarnessError, match="1 nominal problems are not perturbed"):
+    with pytest.raises(HarnessError, match="'T/1' is not in this perturbed set"):
         pair_perturbed(nominal + [nominal[0].model_copy(update={"id": "T/1"})],
                        _write(tmp_path / "q.jsonl", [_row("T/0")]))
 

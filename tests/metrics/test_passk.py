@@ -55,7 +55,7 @@ def test_greedy_robust_metrics_are_worst_and_best_cases_over_draws():
     # two draws of one perturbation per item
     draws = [[1, 1], [1, 0], [0, 1], [0, 0], [0, 0]]
     metrics, _ = passk_metrics(_greedy(nominal, ("typo", draws)), [1], CFG)
-    assert _get(metrics, "pass@1", "nominal").value == pytest.approx(3 / 5)
+    assert _get(metrics, "pass@1", "original").value == pytest.approx(3 / 5)
     assert _get(metrics, "pass@1", "typo").value == pytest.approx(np.mean(draws))
     rp = _get(metrics, "robust_pass@1", "typo")
     assert rp.value == pytest.approx(1 / 5)  # only x0 passes both draws
@@ -92,25 +92,25 @@ def test_sampled_robust_pass_aligns_samples_by_index_across_draws():
     # rc- = samples passing nominally and failing a draw = {1, 3}; rc+ = failing nominally, passing a draw = {2}
     expected = (1 - comb(2, 2) / comb(4, 2)) + (1 - comb(3, 2) / comb(4, 2))
     assert _get(metrics, "robust_relative@2", "p").value == pytest.approx(expected)
-    assert _get(metrics, "pass@2", "nominal").value == pytest.approx(1.0)  # 3 of 4 pass: any pair has one
+    assert _get(metrics, "pass@2", "original").value == pytest.approx(1.0)  # 3 of 4 pass: any pair has one
     assert not [m for m in metrics if m.name.endswith("@10")]  # k > n is not reported
 
 
 def test_drop_is_undefined_without_nominal_passes_and_verdicts_are_counted_separately():
-    verdicts = {"nominal": np.array([["failed"], ["timeout"], ["syntax_error"], ["timeout"]])[:, None, :]}
+    verdicts = {"original": np.array([["failed"], ["timeout"], ["syntax_error"], ["timeout"]])[:, None, :]}
     out = _greedy([0, 0, 0, 0], ("p", [[1], [0], [0], [0]]), verdicts=verdicts)
     metrics, _ = passk_metrics(out, [1], CFG)
     drop = _get(metrics, "robust_drop@1", "p")
     assert drop.value is None and drop.ci_low is None
-    assert _get(metrics, "timeout_rate", "nominal").value == pytest.approx(0.5)
-    assert _get(metrics, "syntax_error_rate", "nominal").value == pytest.approx(0.25)
-    assert _get(metrics, "crashed_rate", "nominal").value == 0.0
+    assert _get(metrics, "timeout_rate", "original").value == pytest.approx(0.5)
+    assert _get(metrics, "syntax_error_rate", "original").value == pytest.approx(0.25)
+    assert _get(metrics, "crashed_rate", "original").value == 0.0
 
 
 def test_item_groups_get_breakdowns_of_pass_and_robust_pass():
     out = _greedy([1, 1, 0, 0], ("p", [[1], [0], [0], [0]]), groups={"level": ["easy", "easy", "hard", "hard"]})
     _, breakdowns = passk_metrics(out, [1], CFG)
-    nominal = next(b for b in breakdowns if b.metric == "pass@1" and b.variant == "nominal")
+    nominal = next(b for b in breakdowns if b.metric == "pass@1" and b.variant == "original")
     assert {g.group: g.value for g in nominal.groups} == {"easy": 1.0, "hard": 0.0}
     assert nominal.worst == "hard"
     robust = next(b for b in breakdowns if b.metric == "robust_pass@1" and b.variant == "p")
@@ -120,3 +120,21 @@ def test_item_groups_get_breakdowns_of_pass_and_robust_pass():
 def test_misaligned_samples_are_refused():
     with pytest.raises(ValueError, match="does not hold n = 2 samples"):
         CodeOutcomes(items=["x"], nominal=np.ones((1, 2), bool), perturbed={"p": np.ones((1, 1, 3), bool)})
+
+
+def test_partial_code_perturbations_are_compared_with_their_own_nominal():
+    out = CodeOutcomes(
+        items=["x0", "x1"], nominal=np.array([[1], [1]], bool),
+        baselines={"original_partial": np.array([[0], [1]], bool)},
+        perturbed={"tab_indent": np.array([[[1]], [[0]]], bool), "typo": np.array([[[1]], [[1]]], bool)},
+        baseline_of={"tab_indent": "original_partial"})
+    metrics, _ = passk_metrics(out, [1], CFG)
+    assert _get(metrics, "pass@1", "original_partial").value == 0.5
+    # against original_partial: x0 fails nominally and passes (rc+), x1 passes and fails (rc-)
+    assert _get(metrics, "robust_relative@1", "tab_indent").value == 1.0
+    assert _get(metrics, "robust_drop@1", "tab_indent").value == 0.0  # RP = pass@1 = 0.5, items differ
+    assert "against original_partial" in _get(metrics, "robust_drop@1", "tab_indent").formula
+    assert _get(metrics, "robust_pass@1").value == 0.5  # overall: x0 passes both perturbations
+    assert not [m for m in metrics if m.name == "robust_drop@1" and m.variant is None]  # no common nominal
+    with pytest.raises(ValueError, match="unknown nominal prompts"):
+        CodeOutcomes(items=["x"], nominal=np.ones((1, 1), bool), baseline_of={"p": "nope"})
