@@ -57,7 +57,7 @@ class Verdict(str, Enum):
 
 class Limits(Strict):
     cpu_seconds: int = Field(10, ge=1)
-    wall_seconds: float = Field(15.0, gt=0)
+    wall_seconds: float = Field(30.0, gt=0, description="wall clock; generous, since a loaded machine slows CPU time")
     memory_mb: int = Field(1024, ge=64, description="address space (RLIMIT_AS)")
     file_mb: int = Field(16, ge=1, description="largest file the program may write (RLIMIT_FSIZE)")
     folder_mb: int = Field(64, ge=1, description="the program's folder (a tmpfs under namespaces)")
