@@ -2,8 +2,9 @@
 
 The program is the prompt followed by the completion (HumanEval's convention). A completion that
 holds a fenced code block (a chat model's answer) contributes that block's code instead; if the
-block defines the function under test itself, it follows the prompt and replaces the prompt's
-definition (a function whose body is only its docstring is valid Python). The verdict is the
+block defines the function under test itself, it replaces the prompt from that function's `def`
+on (what comes before, imports and helper functions, stays; partial code after it, which may end
+in a block header, goes). The verdict is the
 sample's `predicted` label, `correct` means passed, and a syntax error is `invalid` (no program
 could be read). Programs of a whole chunk run in parallel (harness/scoring/execution/pool.py).
 """
@@ -29,8 +30,10 @@ def program_text(prompt: str, completion: str, entry_point: str) -> str:
     if fenced is None:
         return prompt + completion
     code = fenced.group(1)
-    if re.search(rf"^def\s+{re.escape(entry_point)}\s*\(", code, re.M):
-        return prompt + "\n\n" + code
+    definition = re.compile(rf"^def\s+{re.escape(entry_point)}\s*\(", re.M)
+    if definition.search(code):
+        found = definition.search(prompt)
+        return (prompt[: found.start()] if found else prompt + "\n\n") + code
     return prompt + code
 
 
