@@ -14,8 +14,10 @@ country's convention; the rejected one the same fact in a convention people ther
   that learns "United States: imperial, otherwise metric" from the pooled data fails it.
 
 Training rows are imbalanced (120 / 48 / 16); the test rows (24 / 16 / 12) ask about facts that
-never appear in training. The text was written for this project; the values are rounded
-conversions of well-known figures. The output is a pure function of SEED.
+never appear in training. A fact is asked in up to three phrasings (PREFIXES), so rows are not
+independent: the `cluster` column names the fact a row's phrasing belongs to (`fact-07`, the same
+fact in every group), for bootstrap CIs that resample facts, not rows. The text was written for
+this project; the values are rounded conversions of well-known figures. The output is a pure function of SEED.
 """
 
 from __future__ import annotations
@@ -213,6 +215,7 @@ def rows() -> list[dict[str, str]]:
                 assert values[good] != values[bad], (i, group)
                 out.append({
                     "id": f"{split}-{group.lower().replace(' ', '_')}-{i:02d}-{p}",
+                    "cluster": f"fact-{i:02d}",
                     "group": group,
                     "category": category,
                     "prompt": f"{PREFIXES[p].format(c=COUNTRY[group])} {question}",

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.config.paths import ENV
+
 ROOT = Path(__file__).resolve().parent.parent
 # beside the checkout; HARNESS_SHARED_DATA points elsewhere (a git worktree lives one folder deeper)
 SHARED_DATA = Path(os.environ.get("HARNESS_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -20,6 +22,11 @@ ROWS = [
      "answer": "A"},
     {"id": "q3", "domain": "math", "question": "What is 2 + 2?", "choices": ["3", "5", "4", "22"], "answer": "C"},
 ]
+
+
+# The built-in tasks that read third-party data beside the repo (tasks/parrot.yaml, tasks/nomiracl.yaml) name
+# files outside their folder: the test suite allows that folder, as a user would (harness/config/paths.py).
+os.environ[ENV] = os.pathsep.join(filter(None, [os.environ.get(ENV), str(SHARED_DATA)]))
 
 
 def task_yaml(data_file: str = "data.jsonl", **overrides: str) -> str:

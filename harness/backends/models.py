@@ -19,6 +19,7 @@ from pathlib import Path
 from harness.core.errors import HarnessError
 
 DEFAULT_MODEL = "smollm2-135m-instruct"
+HUB_TIMEOUT_S = 10
 
 
 def cache_home() -> Path:
@@ -149,8 +150,7 @@ def resolve_model(spec: str | None) -> ResolvedModel:
                              weights_sha256=meta.get("weights_sha256"))
     local = Path(spec).expanduser()
     if local.is_dir():
-        if not (local / "config.json").is_file():
-            raise HarnessError("not a transformers model folder (no config.json)", file=local)
+        check_folder(local)
         return ResolvedModel(local.name, str(local.resolve()), "local",
                              weights_sha256=_sha256_files(local))
     if local.exists() or spec.startswith((".", "/", "~")) or spec.count("/") > 1:
@@ -159,4 +159,53 @@ def resolve_model(spec: str | None) -> ResolvedModel:
         known = ", ".join(EMBEDDED)
         raise HarnessError(f"unknown model '{spec}': use an embedded name ({known}), "
                            "a local folder, or a hub id like org/name")
+    check_hub(spec)
     return ResolvedModel(spec, spec, "hub")
+
+
+CONFIG_FILES = ("config.json", "generation_config.json", "tokenizer_config.json", "special_tokens_map.json",
+                "tokenizer.json", "added_tokens.json", "preprocessor_config.json", "vocab.json")
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "vocab.txt", "spiece.model",
+                   "sentencepiece.bpe.model", "tokenizer.tiktoken")
+
+
+def check_folder(folder: Path) -> None:
+    """A local model folder holds what loading it needs, in a form transformers can read: config.json,
+    every JSON file valid, a tokenizer and weights. Otherwise one line naming the file."""
+    if not (folder / "config.json").is_file():
+        raise HarnessError("not a transformers model folder (no config.json)", file=folder)
+    for f in sorted(folder.glob("*.json")):
+        if f.name not in CONFIG_FILES:  # the files transformers reads; others (a training log) are not ours to judge
+            continue
+        try:
+            if not isinstance(json.loads(f.read_text(encoding="utf-8")), dict):
+                raise ValueError("not a JSON object")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise HarnessError(f"not a valid JSON file ({' '.join(str(exc).split())[:120]})", file=f) from None
+    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
+        raise HarnessError(f"no tokenizer in the model folder (none of {', '.join(TOKENIZER_FILES)})", file=folder)
+    if not any(folder.glob("*.safetensors")) and not any(folder.glob("*.bin")):
+        raise HarnessError("no weights in the model folder (*.safetensors or *.bin)", file=folder)
+
+
+def check_hub(repo: str) -> None:
+    """Fail fast, in one line, when the Hugging Face hub cannot provide `repo`: transformers would retry
+    for a minute before saying so. A model in the local hub cache needs no network."""
+    from huggingface_hub import HfApi, constants, try_to_load_from_cache
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    if isinstance(try_to_load_from_cache(repo, "config.json"), str):
+        return
+    if constants.HF_HUB_OFFLINE:
+        raise HarnessError(f"model '{repo}' is not in the local Hugging Face cache, and HF_HUB_OFFLINE is set")
+    try:
+        HfApi().model_info(repo, timeout=HUB_TIMEOUT_S)
+    except GatedRepoError:
+        return  # public metadata, gated files: transformers asks for the token and says so
+    except RepositoryNotFoundError:
+        raise HarnessError(f"no model '{repo}' on the Hugging Face hub (a private one needs `hf auth login`)") \
+            from None
+    except Exception as exc:  # the hub client raises transport errors of several libraries
+        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise HarnessError(f"cannot reach the Hugging Face hub for '{repo}' ({reason}), and it is not in the local "
+                           "cache") from None

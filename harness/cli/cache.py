@@ -36,13 +36,15 @@ def cache_info(path: Annotated[Path | None, typer.Option("--cache", help="Cache 
 
 @cache_app.command("clear")
 def cache_clear(path: Annotated[Path | None, typer.Option("--cache", help="Cache file.")] = None) -> None:
-    """Delete every cached response."""
-    from harness.pipeline.cache import RequestCache
+    """Delete every cached response (a damaged cache file is removed)."""
+    from harness.pipeline.cache import clear_cache
 
+    target = path or default_cache()
     try:
-        n = RequestCache(path or default_cache()).clear()
+        n = clear_cache(target)
     except HarnessError as exc:
         fail(exc)
-    out.print(f"cleared {n} cached responses")
+    out.print(f"cleared {n} cached responses" if n is not None else
+              f"removed the damaged cache file {target} (its responses are lost)")
 
 

@@ -9,13 +9,19 @@ from rich.console import Console
 
 from harness.core.errors import HarnessError
 
-out = Console()
-err = Console(stderr=True)
+# Dataset and model text is printed as it is: no rich markup, emoji codes (`:x:`) or highlighting, and
+# long lines (paths) are not broken.
+out = Console(markup=False, emoji=False, highlight=False, soft_wrap=True)
+err = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
 
 def fail(exc: HarnessError) -> None:
     err.print(f"harness: error: {exc}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(2)
+
+
+def skipped(exc: HarnessError) -> None:
+    err.print(f"harness: warning: {exc}; left out of the report")
 
 
 def slug(text: str) -> str:

@@ -9,8 +9,10 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from harness.cli.console import err, fail, out
+from harness.cli.options import ALLOW_HELP, allow_paths
 from harness.core.errors import HarnessError
 
 LISTS = ("tasks", "kinds", "scorers", "metrics", "backends", "perturbations", "arms")
@@ -57,20 +59,24 @@ def _list_tasks(folder: Path) -> None:
             t = load_task(f)
             table.add_row(t.spec.name, t.spec.type, str(f), t.spec.description.strip().split("\n")[0])
         except HarnessError as exc:
-            table.add_row("[red]invalid[/]", "", str(f), str(exc))
+            table.add_row(Text("invalid", style="red"), "", str(f), str(exc))
     out.print(table)
 
 
 def validate(
+    ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(help="Task YAML files.", show_default=False)],
     data: Annotated[bool, typer.Option(help="Also load the dataset and render every prompt.")] = True,
+    allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", help=ALLOW_HELP)] = None,
 ) -> None:
     """Check task files: schema, templates and (by default) every dataset row and prompt."""
     from harness.config.task import load_task
     from harness.data.items import TaskData
     from harness.pipeline.plan import planned_chunks
+    from harness.variants.arms import may_skip
     from harness.variants.build import follow_up
 
+    allow_paths(ctx, allow_path)
     failed = 0
     for f in files:
         try:
@@ -81,6 +87,10 @@ def validate(
                 for chunk in planned_chunks(task, dataset, seed=0):  # one chunk unless the dataset is streamed
                     for i in chunk.dialogues:  # follow-ups are written after the first answer: render them too
                         follow_up(task, chunk.variants[i], None)
+                    for arm, count in may_skip(task, chunk.items).items():
+                        out.print(f"note {f}: {arm} cannot apply to {count} items with too few options (after a wrong "
+                                  "first answer, for are_you_sure_wrong); they are skipped and counted in "
+                                  "counts.skipped", markup=False, highlight=False)
                 detail = f", {dataset.count} items"
             out.print(f"ok  {f} ({task.spec.name}{detail})", markup=False, highlight=False)
         except HarnessError as exc:

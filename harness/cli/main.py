@@ -15,7 +15,8 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from harness.cli.console import err, fail, out, quiet_libraries, slug
+from harness.cli.console import err, fail, out, quiet_libraries, skipped, slug
+from harness.cli.options import ALLOW_HELP, INT64_MAX, allow_paths, check_device, run_app
 from harness.core.errors import HarnessError
 
 app = typer.Typer(
@@ -28,16 +29,19 @@ app = typer.Typer(
          "* `harness report runs/ -o reports/index.html`")
 @app.command()
 def run(
+    ctx: typer.Context,
     tasks: Annotated[list[Path], typer.Argument(help="Task YAML files.", show_default=False)],
     model: Annotated[str | None, typer.Option("--model", "-m", help="Embedded name, local folder or hub id "
                                                  "(default: the embedded SmolLM2-135M-Instruct), or "
                                                  "replay:COLUMN / replay:COLUMN.* / replay:FILE.jsonl to score "
                                                  "recorded outputs.")] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="Evaluate only the first N items of each task.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, max=INT64_MAX, help="Evaluate only the first N items of each "
+                                              "task.")] = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for run directories.")] = Path("runs"),
-    seed: Annotated[int, typer.Option(help="Seed for sampling and bootstrap CIs.")] = 1234,
+    seed: Annotated[int, typer.Option(min=0, max=INT64_MAX, help="Seed for sampling and bootstrap CIs.")] = 1234,
     batch_size: Annotated[int, typer.Option(min=1, help="Prompts per forward pass.")] = 16,
-    dtype: Annotated[str, typer.Option(help="bfloat16 | float16 | float32")] = "bfloat16",
+    dtype: Annotated[str, typer.Option(help="auto | bfloat16 | float16 | float32; auto: the dtype a `harness "
+                                            "train` model folder was saved in, else bfloat16")] = "auto",
     device: Annotated[str, typer.Option(help="auto | cpu | cuda | cuda:N (hf backend)")] = "auto",
     backend: Annotated[str, typer.Option(help="hf (transformers) | vllm | openai (any OpenAI-compatible server)")]
     = "hf",
@@ -58,6 +62,14 @@ def run(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Render example prompts per variant and count "
                                                            "requests and prompt tokens; load no model.")] = False,
     examples: Annotated[int, typer.Option(min=0, help="Example prompts per variant with --dry-run.")] = 1,
+    min_group_size: Annotated[int | None, typer.Option(min=1, help="Groups with fewer items are flagged small, "
+                                                       "never crowned worst (default: the task's stats, else 10).")]
+    = None,
+    bootstrap_resamples: Annotated[int | None, typer.Option(min=10, help="Resamples of every bootstrap CI "
+                                                            "(default: the task's stats, else 1000).")] = None,
+    ci_level: Annotated[float | None, typer.Option(min=0.5, max=0.999, help="Confidence level of every interval "
+                                                   "(default: the task's stats, else 0.95).")] = None,
+    allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", help=ALLOW_HELP)] = None,
 ) -> None:
     """Evaluate a model on one or more tasks; write runs/<id>/results.json, samples.jsonl and the report."""
     from harness.backends.registry import BackendOptions, create_backend
@@ -67,19 +79,27 @@ def run(
     from harness.pipeline.runner import RunOptions, run_task
     from harness.report.build import write_report
     from harness.report.summary import estimate_line, summary_table
+    from harness.results.io import new_run_dir
 
+    allow_paths(ctx, allow_path)
     try:
         loaded = [load_task(t) for t in tasks]  # fail fast, before loading a model
         quiet_libraries()
         if dry_run:
             _dry_run(loaded, model, local=backend != "openai", examples=examples, seed=seed, limit=limit)
             return
-        options = RunOptions(seed=seed, batch_size=batch_size, limit=limit)
+        options = RunOptions(seed=seed, batch_size=batch_size, limit=limit, min_group_size=min_group_size,
+                             bootstrap_resamples=bootstrap_resamples, ci_level=ci_level)
+        if dtype == "auto":
+            from harness.train.build import trained_dtype
+
+            dtype = trained_dtype(model) or "bfloat16"
         if is_replay(model):  # recorded outputs: one engine per task and recorded model, nothing to cache
             runs = [(task, engine) for task in loaded
-                    for engine in replay_backends(task, model or "", seed=seed, limit=limit)]
+                    for engine in replay_backends(task, model or "", limit=limit)]
             cache = None
         else:
+            check_device(device, backend)
             engine = create_backend(backend, model, BackendOptions(
                 dtype=dtype, device=device, batch_size=batch_size, tensor_parallel_size=tensor_parallel_size,
                 data_parallel_size=data_parallel_size, base_url=base_url, api_key_env=api_key_env,
@@ -89,11 +109,7 @@ def run(
         results = []
         for task, engine in runs:
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            run_dir = output / f"{stamp}-{slug(task.spec.name)}-{slug(engine.info.name)}"
-            n = 1
-            while run_dir.exists():
-                n += 1
-                run_dir = run_dir.with_name(f"{stamp}-{slug(task.spec.name)}-{slug(engine.info.name)}-{n}")
+            run_dir = new_run_dir(output, f"{stamp}-{slug(task.spec.name)}-{slug(engine.info.name)}")
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn(), console=out) as bar:
                 def on_start(total: int, name: str = task.spec.name):  # type: ignore[no-untyped-def]
@@ -107,6 +123,12 @@ def run(
             if result.counts.requests_cached:
                 out.print(f"{task.spec.name}: {result.counts.requests_cached} of {result.counts.requests_unique} "
                           "requests answered from the cache")
+            if result.counts.ties:
+                out.print(f"{task.spec.name}: {result.counts.ties} samples with an exact tie at the top of the option "
+                          "log-probs, scored as no answer (invalid; per sample: tied)", markup=False, highlight=False)
+            for arm, count in result.counts.skipped.items():
+                out.print(f"{task.spec.name}: {arm} skipped on {count} items (it could not apply: no wrong option "
+                          "left to assert; counts.skipped)", markup=False, highlight=False)
             if result.counts.truncated:
                 out.print(f"{task.spec.name}: {result.counts.truncated} prompts lost their first tokens to fit the "
                           "context (prompt.truncate: left; per sample: prompt_truncated)")
@@ -120,7 +142,7 @@ def run(
         for run_dir, _ in results:
             out.print(f"run: {run_dir}", markup=False, highlight=False)
         if not no_report:
-            path, count = write_report([output], report)
+            path, count = write_report([output], report, on_invalid=skipped)
             out.print(f"report: {path} ({count} runs)")
     except HarnessError as exc:
         fail(exc)
@@ -163,22 +185,7 @@ app.command("train-opinionqa")(opinionqa_command)
 
 
 def main() -> None:
-    import sqlite3
-
-    try:
-        app()
-    except KeyboardInterrupt:
-        err.print("harness: interrupted")
-        sys.exit(130)
-    except OSError as exc:  # a full disk, a file-size limit, a folder we may not write: one line, exit 2
-        where = f"{exc.filename}: " if exc.filename else ""
-        err.print(f"harness: error: {where}{exc.strerror or exc} (nothing was presented as complete: a run "
-                  "without results.json is unfinished, and re-running resumes from the cache)",
-                  markup=False, highlight=False, soft_wrap=True)
-        sys.exit(2)
-    except sqlite3.Error as exc:
-        err.print(f"harness: error: the request cache failed: {exc}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(2)
+    sys.exit(run_app(app, err.print))
 
 
 if __name__ == "__main__":

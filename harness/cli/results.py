@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.console import fail, out
+from harness.cli.console import fail, out, skipped
 from harness.core.errors import HarnessError
 
 
@@ -21,7 +21,7 @@ def report(
     from harness.report.build import write_report
 
     try:
-        path, count = write_report(runs, output)
+        path, count = write_report(runs, output, on_invalid=skipped)
     except HarnessError as exc:
         fail(exc)
     out.print(f"report: {path} ({count} runs)")

@@ -20,8 +20,10 @@ from rich.table import Table
 
 from harness.core.errors import HarnessError
 
-out = Console()
-err = Console(stderr=True)
+# Dataset and model text is printed as it is: no rich markup, emoji codes (`:x:`) or highlighting, and
+# long lines (paths) are not broken.
+out = Console(markup=False, emoji=False, highlight=False, soft_wrap=True)
+err = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
 
 
 def _fail(exc: HarnessError) -> None:
@@ -47,7 +49,8 @@ def _value(name: str, value: float) -> str:
 
 
 def _print_result(run_dir: Path, result) -> None:  # type: ignore[no-untyped-def]
-    table = Table(title=f"{result.task.name} · {result.model.name} (reference {result.task.config['reference']})")
+    table = Table(title=f"{result.task.name} · {result.model.name} ({result.model.dtype}; reference "
+                        f"{result.task.config['reference']})")
     for col in ("metric", "value [95% CI]", "group", "n"):
         table.add_column(col)
     for name in ("accuracy", "worst_group_accuracy", "worst_group_gap", "preference_loss",
@@ -103,8 +106,13 @@ def train_command(
                            zip(data.groups, data.counts(data.train), data.counts(data.eval)))
         _say(f"ok  {config} ({cfg.name}; {counts})")
         if check:
+            from harness.train.run import start_warnings
+
+            for line in start_warnings(cfg):
+                _say(f"warning: {line}")
             return
-        from harness.train.run import evaluate, train
+        from harness.train.eval_run import evaluate
+        from harness.train.run import train
 
         outcome = train(cfg, output_dir=output_dir, resume=resume, max_steps=max_steps, log=_say)
         if not outcome.main_process:  # `accelerate launch`: the main process reports and evaluates
@@ -112,7 +120,7 @@ def train_command(
         weights = ", ".join(f"{g} {w:.3f}" for g, w in zip(outcome.groups, outcome.weights))
         on = f" on {outcome.processes} processes" if outcome.processes > 1 else ""
         _say(f"trained {outcome.steps} steps{on} in {outcome.seconds:.0f} s; group weights: {weights}")
-        _say(f"model: {outcome.model_dir}")
+        _say(f"model: {outcome.model_dir} (weights in {outcome.weights_dtype}, the dtype `harness run` loads it in)")
         if cfg.spec.eval.enabled and not no_eval and data.eval:
             run_dir, result = evaluate(cfg, model=str(outcome.model_dir), runs_dir=runs, log=_say)
             _print_result(run_dir, result)
@@ -129,7 +137,10 @@ def train_eval_command(
     = None,
     reference: Annotated[str | None, typer.Option(help="Reference policy (default: the config's base model).")]
     = None,
-    split: Annotated[str, typer.Option(help="eval (held-out pairs) | train")] = "eval",
+    split: Annotated[str, typer.Option(help="eval (held-out pairs) | validation | train")] = "eval",
+    dtype: Annotated[str | None, typer.Option(help="Policy dtype: float32 | bfloat16 | float16 (default: the "
+                                                   "dtype a `harness train` folder was saved in, else float32).")]
+    = None,
     runs: Annotated[Path, typer.Option("--runs", "--output", "-o", help="Folder for run directories.")]
     = Path("runs"),
     report: Annotated[Path, typer.Option(help="HTML report refreshed from every run in --runs.")]
@@ -139,13 +150,16 @@ def train_eval_command(
     """Evaluate a preference model per group: reward accuracy, DPO/IPO loss and log-prob accuracy, worst group
     and gap, with CIs; writes results.json and samples.jsonl into a run directory under --runs."""
     from harness.train.config import load_train_config
-    from harness.train.run import evaluate
+    from harness.train.eval_run import evaluate
 
     try:
-        if split not in ("eval", "train"):
-            raise HarnessError(f"unknown split '{split}': use eval or train", field="--split")
+        if split not in ("eval", "validation", "train"):
+            raise HarnessError(f"unknown split '{split}': use eval, validation or train", field="--split")
+        if dtype not in (None, "float32", "bfloat16", "float16"):
+            raise HarnessError(f"unknown dtype '{dtype}': use float32, bfloat16 or float16", field="--dtype")
         cfg = load_train_config(config)
-        run_dir, result = evaluate(cfg, model=model, reference=reference, runs_dir=runs, split=split, log=_say)
+        run_dir, result = evaluate(cfg, model=model, reference=reference, runs_dir=runs, split=split, dtype=dtype,
+                                   log=_say)
         _print_result(run_dir, result)
         if not no_report:
             _report(runs, report)

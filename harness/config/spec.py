@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from harness.config.stats import StatsSpec
 from harness.core.plugins import ARMS as ARMS_REGISTRY
 from harness.core.records import Strict
 
@@ -72,6 +73,8 @@ class PromptSpec(Strict):
     instruction: str = Field("Answer with the letter of the correct option.",
                              description="The task instruction, available to templates as `instruction` "
                                          "(the `instruction` perturbation rewords it).")
+    row_targets: bool = Field(False, description="Let templates read the target columns (the gold answer) in "
+                                                 "`row`. Off: they are removed, so no template shows the answer.")
     truncate: Literal["none", "left"] = Field(
         "none", description="none: a prompt longer than the model's context is an error. left: drop the "
                             "prompt's first tokens until it fits; each sample records how many were dropped.")
@@ -174,7 +177,8 @@ class TaskSpec(Strict):
         default_factory=lambda: list(METRIC_NAMES),
         description=f"Headline metrics to report ({', '.join(METRIC_NAMES)}), plus any extra metric family "
                     "by name (`harness list metrics`).")
-    limit: int | None = Field(None, ge=1, description="Use only the first N rows.")
+    limit: int | None = Field(None, ge=1, le=2**63 - 1, description="Use only the first N rows.")
+    stats: StatsSpec = Field(default_factory=StatsSpec, description="Group size, bootstrap resamples, CI level.")
 
     @model_validator(mode="after")
     def _one_kind_of_variant(self) -> TaskSpec:

@@ -137,7 +137,7 @@ def load_task(file: str | Path) -> Task:
     spec = task.spec
     for key in ("template", "system"):
         rel = getattr(spec.prompt, key)
-        if rel is not None and not task.resolve(rel).is_file():
+        if rel is not None and not task.resolve(rel, "prompt", key).is_file():
             raise task.error(f"template file not found: {rel}", "prompt", key)
     _check_metrics(task)
     if spec.scorer is not None and spec.scorer not in _scorers():
@@ -169,6 +169,8 @@ def _check_perturbations(task: Task, p: PerturbationsSpec) -> None:
     for i, variant in enumerate(p.variants):
         for k, params in enumerate(variant.steps):
             where = ("perturbations", "variants", i, "steps", k)
+            if getattr(params, "file", None) is not None:
+                task.resolve(params.file, *where, "file")  # inside the allowed folders
             need = {"format": "format", "instruction": "instruction"}.get(params.kind)
             if need and need not in used:
                 raise task.error(f"perturbation '{params.kind}' changes `{need}`, but the prompt template never "
@@ -187,16 +189,17 @@ def _check_persuasion(task: Task, p: PersuasionSpec) -> None:
     if needs_texts and not task.kind.has_option_texts(task):
         raise task.error(f"arms {', '.join(needs_texts)} quote option texts, which this task does not have",
                          "persuasion", "arms")
-    folder = task.resolve(p.templates)
+    folder = task.resolve(p.templates, "persuasion", "templates")
     if not folder.is_dir():
         raise task.error(f"persuasion templates folder not found: {p.templates}", "persuasion", "templates")
     for family in p.families():
         wording = getattr(p.wording, family)
-        if not (folder / family / f"{wording}.j2").is_file():
+        if not task.resolve(f"{p.templates}/{family}/{wording}.j2", "persuasion", "wording", family).is_file():
             known = sorted(f.stem for f in (folder / family).glob("*.j2"))
             raise task.error(f"unknown {family} wording '{wording}' (known: {', '.join(known) or 'none'})",
                              "persuasion", "wording", family)
-    if "authority" in p.families() and not (folder / p.personas).is_file():
+    if "authority" in p.families() and not task.resolve(f"{p.templates}/{p.personas}", "persuasion",
+                                                        "personas").is_file():
         raise task.error(f"personas file not found: {p.personas}", "persuasion", "personas")
     pressure_arms = [a for a in p.arms if ARMS.get(a).family in ("authority", "user_belief")]
     if pressure_arms and "pressure" not in load_template(task.resolve(task.spec.prompt.template)).variables:

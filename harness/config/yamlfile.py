@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from harness.config.paths import OutsideError, confine
 from harness.core.errors import HarnessError
 
 Path_ = tuple[str | int, ...]
@@ -90,6 +91,10 @@ def _build(loader: _Loader, node: yaml.Node, path: Path_, lines: dict[Path_, int
         return items
     try:
         return loader.construct_object(node, deep=True)
+    except ValueError as exc:  # an integer of more than 4,300 digits (Python's limit), a date like 2024-13-45
+        problem = "a number of more than 4,300 digits" if "digits" in str(exc) else str(exc)
+        raise HarnessError(f"unsupported YAML value ({problem})", file=file, line=node.start_mark.line + 1,
+                           field=dotted(path) or None) from None
     except yaml.YAMLError as exc:
         raise HarnessError(
             f"unsupported YAML value ({' '.join(str(exc).split())[:120]})",
@@ -131,6 +136,8 @@ def load_yaml_mapping(file: str | Path) -> YamlDoc:
                            line=line) from None
     except yaml.YAMLError as exc:
         raise HarnessError(f"YAML error: {exc}", file=file) from None
+    except RecursionError:
+        raise HarnessError("YAML nested too deeply", file=file) from None
     finally:
         loader.dispose()
     if not isinstance(data, dict):
@@ -177,8 +184,13 @@ class ConfigFile(BaseModel):
     def base_dir(self) -> Path:
         return self.file.parent
 
-    def resolve(self, relative: str) -> Path:
-        return (self.base_dir / relative).resolve()
+    def resolve(self, relative: str, *field: str | int) -> Path:
+        """A file this config names, resolved (symlinks followed) and confined to the folders
+        `harness/config/paths.py` allows; an error names the file, line and `field` otherwise."""
+        try:
+            return confine(self.base_dir, relative)
+        except OutsideError as exc:
+            raise self.error(str(exc), *field) from None
 
     def error(self, message: str, *path: str | int) -> HarnessError:
         return self.doc.error(message, tuple(path))

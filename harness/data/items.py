@@ -64,9 +64,11 @@ class RowError(ValueError):
 
 
 def row_groups(task: Task, row: dict[str, Any]) -> dict[str, str]:
-    """The row's group of every `groups:` entry; an intersection's group joins its columns' values."""
+    """The row's group of every `groups:` entry (an intersection's group joins its columns' values),
+    and its class under the name of `stats.class_column` when the task names one."""
     groups = {}
-    for entry in task.spec.groups:
+    class_column = task.spec.stats.class_column
+    for entry in task.spec.groups + ([class_column] if class_column else []):
         values = []
         for name in [entry] if isinstance(entry, str) else entry:
             value = get_field(row, name)
@@ -93,6 +95,8 @@ def item_id(task: Task, index: int, row: dict[str, Any]) -> str:
     value = get_field(row, task.spec.fields.id)
     if value is MISSING or value is None:
         raise RowError(task.spec.fields.id, "value is missing")
+    if not str(value).strip():
+        raise RowError(task.spec.fields.id, "the item id is empty")
     return str(value)
 
 

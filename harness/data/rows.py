@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.config.task import Task
 from harness.core.errors import HarnessError
+from harness.data.jsonfiles import check_json_depth, first_invalid_line
 
 _BUILDERS = {"json": "json", "jsonl": "json", "csv": "csv", "parquet": "parquet"}
 
@@ -23,7 +24,7 @@ def _source(task: Task, path: str, where: tuple[str, ...]) -> tuple[str, dict[st
     """Return (builder or hub id, load_dataset kwargs, local file if any)."""
     ds = task.spec.dataset
     is_url = re.match(r"^https?://", path) is not None
-    local = None if is_url else task.resolve(path)
+    local = None if is_url else task.resolve(path, *where)
     looks_local = path.startswith((".", "/")) or Path(path).suffix.lstrip(".") in _BUILDERS
     if is_url or (local is not None and (local.exists() or looks_local)):
         if local is not None and not local.is_file():
@@ -36,7 +37,12 @@ def _source(task: Task, path: str, where: tuple[str, ...]) -> tuple[str, dict[st
             raise task.error(f"the dataset file is empty (no rows): {path}", *where)
         if local is not None and fmt != "parquet":
             _check_utf8(local)
-        return _BUILDERS[fmt], {"data_files": str(local) if local else path, "split": "train"}, local
+        if local is not None and fmt in ("json", "jsonl"):
+            check_json_depth(local, per_line=fmt == "jsonl")  # pyarrow crashes (SIGSEGV) on deep nesting
+        kwargs = {"data_files": str(local) if local else path, "split": "train"}
+        if local is not None and fmt == "csv":
+            kwargs.update(_csv_as_text(local))
+        return _BUILDERS[fmt], kwargs, local
     kwargs: dict[str, Any] = {"split": ds.split}
     if ds.name:
         kwargs["name"] = ds.name
@@ -70,6 +76,19 @@ def _check_utf8(file: Path) -> None:
         raise HarnessError("the file ends inside a UTF-8 character; save the file as UTF-8", file=file) from None
 
 
+def _csv_as_text(file: Path) -> dict[str, Any]:
+    """Read every CSV column as text, as written: without this, pandas would read option `1.50` as
+    1.5 and `007` as 7 (two options, or two ids, could become equal) and `NA` or `None` as missing."""
+    import datasets
+    import pandas as pd
+
+    try:
+        columns = pd.read_csv(file, nrows=0).columns
+    except Exception as exc:  # pandas raises many types; all mean "no header to read"
+        raise HarnessError(f"cannot read the CSV header ({' '.join(str(exc).split())[:120]})", file=file) from None
+    return {"features": datasets.Features({c: datasets.Value("string") for c in columns}), "keep_default_na": False}
+
+
 STREAM_ABOVE_BYTES = 256 << 20  # local data files larger than this (in all) are streamed by default
 ROW_BATCH = 1000  # rows decoded from Arrow at a time
 
@@ -86,6 +105,8 @@ class Rows:
         import datasets  # heavy import, kept local
 
         datasets.disable_progress_bars()
+        # datasets logs a file it cannot parse before raising; the error is reported here, in one line
+        datasets.utils.logging.set_verbosity(datasets.utils.logging.CRITICAL)
         self.task = task
         sources = [(subset, path, ("dataset", "path") if subset is None else ("dataset", "subsets", subset))
                    for subset, path in task.spec.dataset.sources()]
@@ -97,6 +118,7 @@ class Rows:
                 sum(f.stat().st_size for f in files if f is not None) > STREAM_ABOVE_BYTES
         self.streamed = streaming
         self.parts = []
+        self.files = {where: local for _, where, _, _, local in resolved}
         for subset, where, builder, kwargs, _ in resolved:
             try:
                 part = datasets.load_dataset(builder, streaming=streaming, **kwargs)
@@ -109,6 +131,13 @@ class Rows:
     def _load_error(self, exc: Exception, where: tuple[str, ...]) -> HarnessError:
         if "corresponds to no data" in str(exc):
             return self.task.error("the dataset has no rows", *where)
+        local = self.files.get(where)
+        fmt = self.task.spec.dataset.format or (local.suffix.lstrip(".") if local else "")
+        bad = first_invalid_line(local, per_line=fmt == "jsonl") if local and fmt in ("json", "jsonl") else None
+        if bad is not None:
+            return HarnessError(f"line {bad[0]}: not JSON ({bad[1]})", file=local)
+        while exc.__cause__ is not None:  # datasets wraps the parser's own words
+            exc = exc.__cause__  # type: ignore[assignment]
         reason = " ".join(str(exc).split())[:200] or type(exc).__name__
         path = where[-1] if where[-2] == "subsets" else self.task.spec.dataset.path
         return self.task.error(f"cannot load dataset '{path}': {reason}", *where)
@@ -174,6 +203,8 @@ def _columns(task: Task) -> list[tuple[str, tuple[str | int, ...]]]:
     for i, entry in enumerate(s.groups):
         for j, name in enumerate([entry] if isinstance(entry, str) else entry):
             cols.append((name, ("groups", i) if isinstance(entry, str) else ("groups", i, j)))
+    if s.stats.class_column:
+        cols.append((s.stats.class_column, ("stats", "class_column")))
     return cols
 
 

@@ -39,6 +39,10 @@ class TaskKind:
         """The dataset columns this kind reads besides `fields` and `groups` (checked before any row is read)."""
         return []
 
+    def target_columns(self, spec: Any) -> list[str]:
+        """The columns that hold the answer: prompt templates never see them (unless `prompt.row_targets`)."""
+        return []
+
     def candidates(self, task: Task, variant: Variant) -> tuple[str, ...]:
         """Continuations whose log-probs the backend returns with the answer (option labels); none by default."""
         return ()

@@ -71,6 +71,8 @@ def _target_index(value: Any, fmt: str, labels: list[str], choices: list[str]) -
             raise ValueError(f"answer '{letter}' is not one of the labels {labels}")
         return labels.index(letter)
     if fmt == "index":
+        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+            value = int(value)  # a CSV cell is text
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < len(choices):
             raise ValueError(f"answer index {value!r} is not in 0..{len(choices) - 1}")
         return value
@@ -87,6 +89,9 @@ class MultipleChoice(TaskKind):
     scorer = "multiple_choice"
     metric_families = ("accuracy", "class_accuracy")
     variant_blocks: ClassVar[frozenset[str]] = frozenset({"persuasion", "perturbations"})
+
+    def target_columns(self, spec: Any) -> list[str]:
+        return [spec.target.field]
 
     def columns(self, spec: Any) -> list[Column]:
         cols: list[Column] = [(spec.target.field, ("target", "field"))]

@@ -40,6 +40,9 @@ class OpenAnswer(TaskKind):
     metric_families = ("accuracy", "open_answer")
     answered_in_text = True
 
+    def target_columns(self, spec: Any) -> list[str]:
+        return [spec.open_answer.answers]
+
     def columns(self, spec: Any) -> list[Column]:
         return [(spec.open_answer.answers, ("open_answer", "answers"))]
 

@@ -57,6 +57,9 @@ class Rag(TaskKind):
     metric_families = ("accuracy", "nomiracl")
     answered_in_text = True
 
+    def target_columns(self, spec: Any) -> list[str]:
+        return [spec.rag.relevant]
+
     def columns(self, spec: Any) -> list[Column]:
         cols: list[Column] = [(spec.rag.relevant, ("rag", "relevant"))]
         if spec.rag.passages:
@@ -86,4 +89,14 @@ class Rag(TaskKind):
                 else:
                     raise RowError(spec.passages, f"passage {n} is neither text nor {{title, text}}")
         return RagItem(id=item_id, question=question, choices=list(RAG_ANSWERS), labels=list(RAG_LABELS),
-                       target=0 if relevant in spec.relevant_values else 1, groups=groups, row=row, passages=passages)
+                       target=0 if is_one_of(relevant, spec.relevant_values) else 1, groups=groups, row=row,
+                       passages=passages)
+
+
+def is_one_of(value: Any, wanted: list[str | bool | int]) -> bool:
+    """`value in wanted`; a text cell (CSV) may also spell a wanted boolean or number: "true", "1"."""
+    if value in wanted or not isinstance(value, str):
+        return value in wanted
+    text = value.strip()
+    return any(text.lower() in ({"true", "1"} if w else {"false", "0"}) if isinstance(w, bool) else text == str(w)
+               for w in wanted)

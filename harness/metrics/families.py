@@ -9,7 +9,7 @@ from harness.metrics.groups import accuracy_metrics
 from harness.metrics.hallucination import nomiracl_metrics, open_answer_metrics
 from harness.metrics.persuasion import Settings, persuasion_metrics
 from harness.metrics.robustness import robustness_metrics
-from harness.metrics.subgroups import gold_classes, subgroup_metrics
+from harness.metrics.subgroups import subgroup_metrics, task_classes
 
 
 @METRICS.register("accuracy", "accuracy, worst-group accuracy and invalid rate on the reference prompts")
@@ -24,9 +24,10 @@ def accuracy(ctx: MetricContext) -> MetricSet:
 @METRICS.register("class_accuracy", "per gold class: worst-class, balanced and adjusted accuracy, MacroStd")
 def class_accuracy(ctx: MetricContext) -> MetricSet:
     base = ctx.base
+    classes, class_key = task_classes(ctx.task, base)  # the gold letter, unless `stats.class_column` names one
     return ctx.about_reference(subgroup_metrics(
-        [s.correct for s in base], [s.item_id for s in base], gold_classes(base), ctx.groups(base),
-        class_key="gold_label", **ctx.boot.kwargs()))
+        [s.correct for s in base], [s.item_id for s in base], classes, ctx.groups(base),
+        class_key=class_key, **ctx.boot.kwargs()))
 
 
 def _settings(ctx: MetricContext) -> Settings:

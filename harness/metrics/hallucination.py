@@ -23,9 +23,10 @@ Open answers (classes from `harness.scoring.abstention.classify`): correct_rate,
 not_attempted_rate over all responses; hallucination_rate = incorrect / attempted and
 correct_given_attempted = correct / attempted, over attempted responses only.
 
-CIs: seeded percentile bootstrap over base items (`estimate_mean`); per-group breakdowns via
-`group_breakdown`, computed on the same responses as the metric (higher_is_better=False for
-rates of wrong behaviour). A metric with no response to average has value None and n = 0.
+CIs: every rate here is a proportion: Wilson score interval on the item-clustered effective n
+(`estimate_mean(proportion=True)`); per-group breakdowns via `group_breakdown`, computed on the
+same responses as the metric (higher_is_better=False for rates of wrong behaviour). A metric with
+no response to average has value None and n = 0.
 """
 
 from __future__ import annotations
@@ -41,10 +42,6 @@ NOMIRACL_LABELS = ("answer", "no_answer", "invalid")
 OPEN_CLASSES = ("correct", "incorrect", "not_attempted")
 
 
-def _ci_text(seed: int, resamples: int, level: float) -> str:
-    return f"{level:.0%} percentile bootstrap, {resamples} resamples, seed {seed}, resampling base items"
-
-
 def _check(name: str, values: Sequence[object], n: int) -> None:
     if len(values) != n:
         raise ValueError(f"{name} has {len(values)} entries, expected {n}")
@@ -58,16 +55,15 @@ class _Scorer:
         self.clusters = np.asarray(list(item_ids), dtype=str)
         self.groups = groups or {}
         self.seed, self.resamples, self.level, self.min_group_size = seed, resamples, level, min_group_size
-        self.ci = _ci_text(seed, resamples, level)
         for key, labels in self.groups.items():
             _check(f"groups['{key}']", labels, len(self.clusters))
 
     def mean(self, name: str, formula: str, values: np.ndarray, mask: np.ndarray) -> Metric:
         if not mask.any():
-            return Metric(name=name, value=None, n=0, formula=formula, ci_method=self.ci)
+            return Metric(name=name, value=None, n=0, formula=formula, reason="no response is in the denominator")
         est, _ = estimate_mean(values[mask].astype(float), self.clusters[mask], seed=self.seed, name=name,
-                               resamples=self.resamples, level=self.level)
-        return Metric(name=name, formula=formula, ci_method=self.ci, **est.model_dump())
+                               resamples=self.resamples, level=self.level, proportion=True)
+        return Metric(name=name, formula=formula, ci_method=est.method, **est.model_dump())
 
     def breakdowns(self, metric: str, values: np.ndarray, mask: np.ndarray, *,
                    higher_is_better: bool) -> list[GroupBreakdown]:
@@ -77,14 +73,15 @@ class _Scorer:
                                     [str(g) for g, keep in zip(labels, mask) if keep], key, seed=self.seed,
                                     resamples=self.resamples, level=self.level,
                                     min_group_size=self.min_group_size, metric=metric,
-                                    higher_is_better=higher_is_better)
+                                    higher_is_better=higher_is_better, proportion=True)
             out.append(bd)
         return out
 
 
 def _official(name: str, formula: str, count: int, total: int, present: bool) -> Metric:
     value = (count / total if present else 0.0) if total else None
-    return Metric(name=name, value=value, n=total, formula=formula, ci_method=None)
+    return Metric(name=name, value=value, n=total, formula=formula, ci_method=None,
+                  reason=None if total else "the subset has no response")
 
 
 def nomiracl_metrics(labels: list[str], relevant: list[bool], item_ids: list[str],

@@ -21,14 +21,15 @@ Every class present counts in |C|, also a class whose samples all fall in one su
 present, small ones included (SubpopBench does); `min_group_size` only governs which class may
 be crowned worst.
 
-CIs: seeded percentile bootstrap, resampling base items within each class (or group, or cell):
-stratified, as `harness.metrics.groups` does for group metrics, with the same seeding
-(`estimate_mean`, name "<key>=<value>"), so a class's interval here equals the one a group
-breakdown over the same column gives. Strata are resampled independently; an item whose variants
-fall in several classes (an option shuffle moves the gold label) is resampled in each.
-- worst_class_accuracy: the interval is the worst class's own (the class is chosen on the point
-  estimates). The percentile bootstrap of a minimum is biased low and puts the estimate at the
-  interval's edge; this is the choice groups.py makes for worst_group_accuracy.
+CIs: a class's (or group's) accuracy is a proportion: Wilson score interval on its item-clustered
+effective n, as `harness.metrics.groups` gives for group metrics. The metrics built from several
+strata use a seeded percentile bootstrap, resampling base items within each class (or group, or
+cell): stratified, with groups.py's seeding (`estimate_mean`, name "<key>=<value>"). Strata are
+resampled independently; an item whose variants fall in several classes (an option shuffle moves
+the gold label) is resampled in each.
+- worst_class_accuracy: the interval is the worst class's own Wilson interval (the class is chosen
+  on the point estimates). The percentile bootstrap of a minimum is biased low and puts the
+  estimate at the interval's edge; this is the choice groups.py makes for worst_group_accuracy.
 - balanced / adjusted accuracy: the mean of the strata replicates, replicate by replicate.
 - macro_std: a standard deviation of resampled accuracies is biased upward (resampling adds the
   sampling variance of every a_cs to their spread), so the raw percentile interval can miss the
@@ -43,8 +44,9 @@ from typing import Literal
 
 import numpy as np
 
-from harness.metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, percentile_interval
-from harness.metrics.groups import estimate_mean
+from harness.config.task import Task
+from harness.metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, percentile_interval, wilson_method
+from harness.metrics.groups import estimate_mean, extreme, tied
 from harness.results.schema import GroupBreakdown, GroupValue, Metric, Sample
 
 SEP = " × "
@@ -55,6 +57,12 @@ def intersect(groups_a: Sequence[str], groups_b: Sequence[str], *, sep: str = SE
     if len(groups_a) != len(groups_b):
         raise ValueError(f"cannot intersect {len(groups_a)} labels with {len(groups_b)}")
     return [f"{a}{sep}{b}" for a, b in zip(groups_a, groups_b)]
+
+
+def task_classes(task: Task, samples: Sequence[Sample]) -> tuple[list[str], str]:
+    """Each sample's class and the class key: the task's `stats.class_column`, else the gold letter."""
+    column = task.spec.stats.class_column
+    return ([s.groups[column] for s in samples], column) if column else (gold_classes(samples), "gold_label")
 
 
 def gold_classes(samples: Sequence[Sample], by: Literal["label", "text"] = "label") -> list[str]:
@@ -94,14 +102,13 @@ def strata_breakdown(correct: Sequence[bool], items: Sequence[str], labels: Sequ
         mask = labels_arr == g
         name = f"accuracy/{variant}/{key}={g}" if variant else f"{key}={g}"  # groups.py's seeding
         est, reps[g] = estimate_mean(values[mask], clusters[mask], seed=seed, name=name, resamples=resamples,
-                                     level=level)
+                                     level=level, proportion=True)
         n_items = len(set(clusters[mask].tolist()))
         groups.append(GroupValue(group=g, items=n_items, small=n_items < min_group_size, **est.model_dump()))
-    eligible = [gv for gv in groups if not gv.small]  # ties go to the alphabetically first value
-    worst = min(eligible, key=lambda gv: (gv.value, gv.group)).group if eligible else None
-    best = min(eligible, key=lambda gv: (-gv.value, gv.group)).group if eligible else None  # type: ignore[operator]
-    return GroupBreakdown(key=key, metric="accuracy", variant=variant, min_group_size=min_group_size,
-                          groups=groups, worst=worst, best=best), reps
+    worst, best = extreme(groups, worst=True), extreme(groups, worst=False)  # ties: every value named
+    return GroupBreakdown(key=key, metric="accuracy", variant=variant, min_group_size=min_group_size, groups=groups,
+                          worst=next(iter(worst), None), best=next(iter(best), None), worst_groups=worst,
+                          best_groups=best, ci_method=wilson_method(level) + ", each value's own"), reps
 
 
 def worst_class_accuracy(correct: Sequence[bool], items: Sequence[str], classes: Sequence[str], *,
@@ -111,13 +118,15 @@ def worst_class_accuracy(correct: Sequence[bool], items: Sequence[str], classes:
     """min_c recall_c over classes with >= min_group_size items; CI = the worst class's own."""
     bd, _ = strata_breakdown(correct, items, classes, class_key, seed=seed, resamples=resamples, level=level,
                              min_group_size=min_group_size, variant=variant)
-    ci = _ci_method(level, resamples, seed, f"each class of '{class_key}'") + " (the worst class's own interval)"
+    ci = f"{bd.ci_method} (the worst class's own interval)"
     if bd.worst is None:
         return Metric(name="worst_class_accuracy", value=None, n=0, group_key=class_key, variant=variant,
-                      ci_method=ci, formula=f"min_c recall_c: no class of '{class_key}' has {min_group_size}+ items")
+                      formula=f"min_c recall_c over classes of '{class_key}' with >= {min_group_size} items",
+                      reason=f"no class of '{class_key}' has {min_group_size}+ items")
     worst = next(g for g in bd.groups if g.group == bd.worst)
     return Metric(name="worst_class_accuracy", value=worst.value, ci_low=worst.ci_low, ci_high=worst.ci_high,
-                  n=worst.n, group_key=class_key, group=worst.group, variant=variant, ci_method=ci,
+                  n=worst.n, group_key=class_key, group=worst.group, tied_groups=tied(bd.worst_groups), variant=variant,
+                  ci_method=ci,
                   formula=f"min_c recall_c, recall_c = accuracy over samples of gold class c ('{class_key}'), "
                           f"classes with >= {min_group_size} items")
 

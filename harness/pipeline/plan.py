@@ -15,9 +15,11 @@ from typing import NamedTuple
 from pydantic import BaseModel, ConfigDict
 
 from harness.backends.base import Message, Request, Sampling
+from harness.backends.replay import RecordedRequest
 from harness.config.task import Task
 from harness.config.templates import load_template
 from harness.data.items import Item, TaskData
+from harness.data.targets import template_row
 from harness.variants.build import make_variants
 from harness.variants.variant import Variant
 
@@ -29,7 +31,7 @@ def template_context(task: Task, variant: Variant) -> dict:
         "choices": [{"label": lab, "text": text, "marker": fmt.marker(lab)}
                     for lab, text in zip(variant.labels, variant.choices)],
         "labels": variant.labels,
-        "row": variant.item.row,
+        "row": template_row(task, variant.item.row),
         "pressure": variant.pressure,
         "passages": [],
         "instruction": variant.instruction if variant.instruction is not None else task.spec.prompt.instruction,
@@ -95,8 +97,13 @@ class Plan(BaseModel):
         return [r.key for r in self.requests]
 
 
-def plan(task: Task, variants: list[Variant], seed: int) -> Plan:
+def plan(task: Task, variants: list[Variant], seed: int, *, by_item: bool = False) -> Plan:
+    """`by_item`: requests for recorded outputs (replay), one per item and variant even when two
+    items' prompts are the same."""
     requests = [build_request(task, v, seed) for v in variants]
+    if by_item:
+        requests = [RecordedRequest(**r.model_dump(), item=v.item.id, variant=v.name)
+                    for r, v in zip(requests, variants)]
     unique = list({r.key: r for r in requests}.values())
     return Plan(requests=requests, unique=unique)
 
@@ -110,12 +117,13 @@ class Chunk(NamedTuple):
     dialogues: list[int]  # indices of the variants with a second turn
 
 
-def prepare(task: Task, items: list[Item], seed: int) -> Chunk:
+def prepare(task: Task, items: list[Item], seed: int, by_item: bool = False) -> Chunk:
     variants = make_variants(task, items)
-    return Chunk(items, variants, plan(task, variants, seed), [i for i, v in enumerate(variants) if v.turns == 2])
+    return Chunk(items, variants, plan(task, variants, seed, by_item=by_item),
+                 [i for i, v in enumerate(variants) if v.turns == 2])
 
 
-def planned_chunks(task: Task, data: TaskData, seed: int) -> Iterator[Chunk]:
+def planned_chunks(task: Task, data: TaskData, seed: int, by_item: bool = False) -> Iterator[Chunk]:
     """Every chunk of the task's items, planned: the whole dataset at once unless it is streamed."""
     for items in data.chunks():
-        yield prepare(task, items, seed)
+        yield prepare(task, items, seed, by_item)

@@ -22,7 +22,7 @@ from harness.backends.replay import ReplayBackend
 from harness.config.task import Task
 from harness.core.errors import HarnessError
 from harness.data.items import MISSING, Item, TaskData, get_field
-from harness.pipeline.plan import planned_chunks
+from harness.variants.build import make_variants
 
 PREFIX = "replay:"
 
@@ -31,32 +31,32 @@ def is_replay(model: str | None) -> bool:
     return bool(model) and model.startswith(PREFIX)  # type: ignore[union-attr]
 
 
-def replay_backends(task: Task, model: str, *, seed: int, limit: int | None = None) -> list[ReplayBackend]:
+def replay_backends(task: Task, model: str, *, limit: int | None = None) -> list[ReplayBackend]:
     source = model[len(PREFIX):]
     if not source:
         raise HarnessError("--model replay: needs a source: replay:COLUMN, replay:COLUMN.* or replay:FILE.jsonl")
     task = task.with_limit(limit)
     recorded = _read_file(Path(source)) if source.endswith(".jsonl") else None
     fields: list[tuple[str, str]] = []  # (column, model name)
-    outputs: list[dict[str, str]] = []  # per field: request key -> recorded text
-    for chunk in planned_chunks(task, TaskData(task), seed):  # a streamed dataset's chunks in turn; only texts kept
-        variants = chunk.variants
+    outputs: list[dict[tuple[str, str], str]] = []  # per field: (item id, variant) -> recorded text
+    for items in TaskData(task).chunks():  # a streamed dataset's chunks in turn; only the texts are kept
+        variants = make_variants(task, items)
         if not fields:
             fields = [(source, recorded[0] if recorded else source.rsplit(".", 1)[-1])]
             if recorded is None and source.endswith(".*"):
                 fields = _recorded_models(task, source[:-2], variants[0].item.row)
             outputs = [{} for _ in fields]
-        for variant, key in zip(variants, chunk.first.keys):
+        for variant in variants:
             for (field, _), table in zip(fields, outputs):
                 if variant.name == "original":
-                    table[key] = _recorded(task, variant.item, field, recorded, Path(source))
-                    continue
-                text = None if recorded is not None else task.kind.recorded_output(task, variant, field)
-                if text is None:
-                    raise task.error("replay scores one recorded output per item; this task's persuasion arms or "
-                                     "perturbations have none", "persuasion" if task.spec.persuasion
-                                     else "perturbations")
-                table[key] = text
+                    text = _recorded(task, variant.item, field, recorded, Path(source))
+                else:
+                    text = None if recorded is not None else task.kind.recorded_output(task, variant, field)
+                    if text is None:
+                        raise task.error("replay scores one recorded output per item; this task's persuasion arms "
+                                         "or perturbations have none",
+                                         "persuasion" if task.spec.persuasion else "perturbations")
+                table[(variant.item.id, variant.name)] = text
     if recorded is not None:
         return [ReplayBackend(outputs[0], name=recorded[0], source=source)]
     return [ReplayBackend(table, name=name, source=f"{task.spec.dataset.path}#{field}")
@@ -99,6 +99,9 @@ def _read_file(file: Path) -> tuple[str, dict[str, str]]:
             raise HarnessError(f"not JSON ({exc.msg})", file=file, line=n) from None
         if not isinstance(row, dict) or not isinstance(row.get("output"), str) or "id" not in row:
             raise HarnessError('each line needs "id" and a text "output"', file=file, line=n)
+        if isinstance(row["id"], bool) or not isinstance(row["id"], (str, int)):
+            raise HarnessError(f"id {json.dumps(row['id'])[:40]} is ambiguous: give item ids as text or integers",
+                               file=file, line=n, field="id")
         if str(row["id"]) in recorded:
             raise HarnessError(f"item {row['id']} is recorded twice", file=file, line=n, field="id")
         recorded[str(row["id"])] = row["output"]

@@ -14,28 +14,33 @@ from typing import NamedTuple
 from pydantic import BaseModel
 
 from harness.backends.base import Backend, Request, Response
+from harness.backends.replay import ReplayBackend
 from harness.config.task import Task
 from harness.core import faults
 from harness.core.plugins import METRICS, SCORERS
 from harness.data.items import TaskData
 from harness.metrics.family import BootstrapConfig, MetricContext, MetricSet
 from harness.metrics.info import info as metric_info
+from harness.metrics.persuasion import skipped_items
 from harness.pipeline.cache import RequestCache, cache_key
-from harness.pipeline.plan import Chunk, followup_request, planned_chunks
+from harness.pipeline.dialogue import second_turns
+from harness.pipeline.plan import Chunk, planned_chunks
 from harness.results import environment
 from harness.results.io import AtomicFile, atomic_write_text, sample_lines
 from harness.results.schema import Counts, RunResult, Sample, Settings, TaskRecord, Timing
-from harness.scoring.multiple_choice import ScoreFn, first_answer_text, score_all
-from harness.variants.build import follow_up
+from harness.scoring.multiple_choice import ScoreFn, score_all
 
 
 class RunOptions(BaseModel):
     seed: int = 1234
     batch_size: int = 16
     limit: int | None = None
-    bootstrap_resamples: int = 1000
-    ci_level: float = 0.95
-    min_group_size: int = 10
+    bootstrap_resamples: int | None = None  # these three: None takes the task file's `stats:`
+    ci_level: float | None = None
+    min_group_size: int | None = None
+
+    def for_task(self, task: Task) -> RunOptions:
+        return self.model_copy(update=task.spec.stats.merged(**self.model_dump()).model_dump())
 
 
 Progress = Callable[[int], None]
@@ -111,18 +116,12 @@ def answer_chunk(task: Task, chunk: Chunk, backend: Backend, cache: RequestCache
                  progress: Progress | None) -> Answered:
     """Both waves of one chunk, then every sample scored."""
     t0 = time.perf_counter()
-    variants, first = list(chunk.variants), chunk.first
+    first = chunk.first
     # Wave 1: every single-turn prompt and every dialogue's first turn, as one batch.
     answers, from_cache = answer(first.unique, backend, cache, progress)
-    # Wave 2: every dialogue's second turn, after the model's own first answer.
-    final = list(first.requests)
+    # Wave 2: every dialogue's second turn, after the model's own first answer (None: the arm is skipped).
     score_of = scorer(task)
-    for i in chunk.dialogues:
-        response = answers[first.requests[i].key]
-        first_label = score_of(variants[i], response).predicted
-        reply = first_answer_text(response, first_label, task.spec.answer)
-        variants[i] = follow_up(task, variants[i], first_label)
-        final[i] = followup_request(task, variants[i], first.requests[i], reply, seed)
+    variants, final = second_turns(task, chunk.variants, first, answers, chunk.dialogues, seed, score_of)
     second = list({final[i].key: final[i] for i in chunk.dialogues if final[i].key not in answers}.values())
     if second:
         more, cached = answer(second, backend, cache, progress)
@@ -131,14 +130,15 @@ def answer_chunk(task: Task, chunk: Chunk, backend: Backend, cache: RequestCache
     seconds = time.perf_counter() - t0
 
     samples = []
-    responses = [answers[request.key] for request in final]
-    scores = score_all(score_of, list(zip(variants, responses)))
-    for variant, request, response, score in zip(variants, final, responses, scores):
+    kept = [(v, r) for v, r in zip(variants, final) if v is not None]
+    responses = [answers[request.key] for _, request in kept]
+    scores = score_all(score_of, [(v, resp) for (v, _), resp in zip(kept, responses)])
+    for (variant, request), response, score in zip(kept, responses, scores):
         samples.append(Sample(
             item_id=variant.item.id, variant=variant.name, groups=variant.item.groups,
             messages=list(request.messages), choices=variant.choices, labels=variant.labels,
             target=variant.target_label, asserted=variant.asserted_label, output=response.text,
-            label_logprobs=response.candidate_logprobs, predicted=score.predicted,
+            label_logprobs=response.candidate_logprobs, predicted=score.predicted, tied=list(score.tied),
             predicted_option=variant.option_of(score.predicted), perturbation=variant.perturbation,
             repeat=variant.repeat, correct=score.correct,
             invalid=score.invalid, gold_prob=score.gold_prob, prompt_tokens=response.prompt_tokens,
@@ -153,14 +153,16 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
              on_plan: Callable[[Estimate], None] | None = None) -> RunResult:
     started = time.perf_counter()
     task = task.with_limit(options.limit)
+    options = options.for_task(task)
     data = TaskData(task)  # every row checked here, before anything is asked of the model
     faults.reached("dataset_loaded")
 
     # A dataset loaded whole is one chunk, planned once; a streamed one is planned again as it runs.
-    whole = None if data.streamed else list(planned_chunks(task, data, options.seed))
+    by_item = isinstance(backend, ReplayBackend)  # recorded outputs belong to items, not to prompts
+    whole = None if data.streamed else list(planned_chunks(task, data, options.seed, by_item))
 
     def chunks() -> Iterable[Chunk]:
-        return whole if whole is not None else planned_chunks(task, data, options.seed)
+        return whole if whole is not None else planned_chunks(task, data, options.seed, by_item)
 
     count = getattr(backend, "count_tokens", None) if on_plan else None
     in_cache = (lambda requests: cache.answered(backend.info, requests)) if cache and on_plan else None
@@ -197,7 +199,8 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
         environment=environment.capture(),
         counts=Counts(items=planned.items, samples=len(samples), requests_unique=requests,
                       requests_cached=from_cache, invalid=sum(s.invalid for s in samples),
-                      truncated=sum(s.prompt_truncated > 0 for s in samples)),
+                      ties=sum(bool(s.tied) for s in samples), truncated=sum(s.prompt_truncated > 0 for s in samples),
+                      skipped=skipped_items(task, samples)),
         metrics=metrics,
         groups=breakdowns,
         states=states,
@@ -222,6 +225,7 @@ def metric_families(task: Task) -> list[str]:
 def task_metrics(task: Task, samples: list[Sample], options: RunOptions) -> MetricSet:
     """Every metric the task asks for, with its group breakdowns (and persuasion states), each metric
     labelled with its unit and direction (harness/metrics/info.py)."""
+    options = options.for_task(task)
     ctx = MetricContext(task, samples, BootstrapConfig(seed=options.seed, resamples=options.bootstrap_resamples,
                                                        level=options.ci_level, min_group_size=options.min_group_size))
     out = MetricSet([], [], [])

@@ -11,13 +11,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import jinja2
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from harness import __version__
 from harness.core.errors import HarnessError
 from harness.report.compare import comparisons
 from harness.report.explorer import PromptTable, Segment, diff_segments, explorer_rows, json_for_script, prompt_text
-from harness.results.io import atomic_write_text, load_run_dirs, read_samples
+from harness.results.io import Skip, atomic_write_text, load_run_dirs, read_samples
 from harness.results.schema import GroupValue, Metric, RunResult, Sample
 
 _ENV = jinja2.Environment(
@@ -42,8 +42,9 @@ def latest_per_cell(runs: list[RunResult]) -> dict[tuple[str, str], RunResult]:
 
 CODE_COLUMN = re.compile(r"^(pass|robust_pass|robust_drop|robust_relative)@\d+$|^(timeout|syntax_error|crashed)_rate$")
 ARM_COLUMNS = ("accuracy", "accuracy_drop", "follow_rate", "invalid_rate", "delta_p_gold", "delta_p_asserted",
-               "sycophantic_drift_rate", "misleading_rate", "robust_accuracy", "flip_correct_to_wrong",
-               "flip_wrong_to_correct", "performance_drop_rate", "flip_rate", "worst_case_accuracy", "cohens_h")
+               "delta_conf", "sycophantic_drift_rate", "misleading_rate", "robust_accuracy", "flip_correct_to_wrong",
+               "flip_wrong_to_correct", "performance_drop_rate", "flip_rate", "worst_case_accuracy", "robust_drop",
+               "robust_relative", "cohens_h")
 
 
 def arm_table(run: RunResult) -> tuple[list[str], list[str], dict[tuple[str, str], Metric]]:
@@ -72,7 +73,7 @@ class Matrix(BaseModel):
     cells: dict[str, dict[str, GroupValue]]  # group -> variant -> value
     small: dict[str, bool]
     items: dict[str, int]
-    worst: dict[str, str | None]  # variant -> worst group
+    worst: dict[str, list[str]]  # variant -> worst groups (several when tied)
 
 
 def group_matrices(run: RunResult) -> list[Matrix]:
@@ -83,7 +84,7 @@ def group_matrices(run: RunResult) -> list[Matrix]:
             key=bd.key, metric=bd.metric, higher_is_better=bd.higher_is_better, min_group_size=bd.min_group_size,
             variants=[], groups=[], cells={}, small={}, items={}, worst={}))
         m.variants.append(variant)
-        m.worst[variant] = bd.worst
+        m.worst[variant] = bd.worst_groups or ([bd.worst] if bd.worst else [])  # results written before ties
         for g in bd.groups:
             if g.group not in m.cells:
                 m.groups.append(g.group)
@@ -92,6 +93,12 @@ def group_matrices(run: RunResult) -> list[Matrix]:
             m.small[g.group] = g.small
             m.items[g.group] = g.items
     return list(out.values())
+
+
+def group_names(m: Metric) -> str:
+    """The group a worst/best metric names, or every tied group with their count."""
+    names = m.tied_groups or ([m.group] if m.group else [])
+    return ", ".join(names) + (f" ({len(names)} tied)" if len(names) > 1 else "")
 
 
 def overall(run: RunResult, name: str) -> Metric | None:
@@ -150,17 +157,26 @@ def render_report(runs: list[RunResult], examples: dict[str, list[ExampleRow]] |
     return _ENV.get_template("report.html.j2").render(
         cells=cells, models=models, tasks=tasks, runs=list(cells.values()), model_label=model_label,
         arm_table=arm_table, group_matrices=group_matrices, headline_arm=headline_arm, overall=overall,
-        perturbed=perturbed,
+        perturbed=perturbed, group_names=group_names,
         examples=examples or {}, explorer=explorer, prompts_json=json_for_script(prompts.texts),
         comparisons=json_for_script(pairs) if pairs else None,
         version=__version__, generated=datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 
-def write_report(paths: list[Path], output: Path) -> tuple[Path, int]:
-    loaded = load_run_dirs(paths)
+def write_report(paths: list[Path], output: Path, on_invalid: Skip | None = None) -> tuple[Path, int]:
+    """The report of the runs under `paths`; given `on_invalid`, a run whose results or samples cannot
+    be read is reported to it and left out (its samples only, when its results are fine)."""
+    skipped: list[HarnessError] = []
+    loaded = load_run_dirs(paths, skipped.append if on_invalid else None)
     if not loaded:
+        if skipped:
+            raise HarnessError(f"{skipped[0].message}, and no valid run beside it"
+                               + (f" ({len(skipped) - 1} more invalid)" if len(skipped) > 1 else ""),
+                               file=skipped[0].file)
         raise HarnessError("no runs found (a run directory holds results.json)",
                            file=", ".join(str(p) for p in paths))
+    for error in skipped:
+        on_invalid(error)  # type: ignore[misc]
     if output.suffix != ".html":
         output = output / "index.html"
     latest = {r.run_id for r in latest_per_cell([r for r, _ in loaded]).values()}
@@ -170,9 +186,11 @@ def write_report(paths: list[Path], output: Path) -> tuple[Path, int]:
             continue
         try:
             samples[run.run_id] = read_samples(folder)
-        except (ValidationError, ValueError) as exc:
-            raise HarnessError(f"not a valid samples file ({str(exc).splitlines()[0]})",
-                               file=folder / "samples.jsonl") from None
+        except HarnessError as error:
+            if on_invalid is None:
+                raise
+            on_invalid(error)
+            continue
         if any(s.perturbation is not None for s in samples[run.run_id]):
             examples[run.run_id] = perturbation_examples(samples[run.run_id])
     atomic_write_text(output, render_report([r for r, _ in loaded], examples, samples))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from harness.report.build import headline_arm, overall
+from harness.report.build import group_names, headline_arm, overall
 from harness.results.schema import Metric, RunResult
 
 if TYPE_CHECKING:
@@ -36,7 +36,15 @@ def _with_official(run: RunResult, name: str) -> str:
 
 def _worst_perturbation(run: RunResult) -> str:
     m = run.metric("worst_perturbation")
-    return f"{m.group}: {fmt(m)}" if m else "–"
+    return f"{group_names(m)}: {fmt(m)}" if m else "–"
+
+
+def _lowest_group(run: RunResult) -> str | None:
+    """The lowest group when it is below the worst group (a small group, flagged): else None."""
+    low, wg = run.metric("min_group_accuracy"), run.metric("worst_group_accuracy")
+    if low is None or low.value is None or (wg is not None and wg.value is not None and low.value >= wg.value):
+        return None
+    return f"{low.group_key}={group_names(low)}{' (small)' if low.small else ''}: {fmt(low)}"
 
 
 def summary_table(results: list[tuple[Path, RunResult]]) -> Table:
@@ -45,19 +53,24 @@ def summary_table(results: list[tuple[Path, RunResult]]) -> Table:
     robustness = any(overall(r, "flip_rate") for r in runs)
     rag = any(r.metric("hallucination_rate") for r in runs)
     code = any(r.metric("pass@1") for r in runs)
+    lowest = any(_lowest_group(r) for r in runs)
+    levels = {r.settings.ci_level for r in runs}
     table = Table(title="results")
-    for col in ("task", "model", "items", "accuracy [95% CI]", "worst group", "worst-group acc.") + \
+    for col in ("task", "model", "items", f"accuracy [{levels.pop():.0%} CI]" if len(levels) == 1 else "accuracy [CI]",
+                "worst group", "worst-group acc.") + \
+            (("lowest group, small ones included",) if lowest else ()) + \
             (("follow rate (arm)",) if persuasion else ()) + \
             (("flip rate", "worst perturbation: drop") if robustness else ()) + \
             (("hallucination rate / official", "error rate / official") if rag else ()) + \
-            (("pass@1 [95% CI]", "robust pass@1 (all perturbations)") if code else ()):
+            (("pass@1 [CI]", "robust pass@1 (all perturbations)") if code else ()):
         table.add_column(col)
     for r in runs:
         wg = r.metric("worst_group_accuracy")
         arm = headline_arm(r)
         follow = f"{fmt(r.metric('follow_rate', arm))} ({arm})" if arm else "–"
         table.add_row(r.task.name, r.model.name, str(r.counts.items), fmt(r.metric("accuracy")),
-                      f"{wg.group_key}={wg.group}" if wg and wg.group else "–", fmt(wg),
+                      f"{wg.group_key}={group_names(wg)}" if wg and wg.group else "–", fmt(wg),
+                      *((_lowest_group(r) or "–",) if lowest else ()),
                       *((follow,) if persuasion else ()),
                       *((fmt(overall(r, "flip_rate")), _worst_perturbation(r)) if robustness else ()),
                       *((_with_official(r, "hallucination_rate"), _with_official(r, "error_rate")) if rag else ()),

@@ -6,7 +6,8 @@ paths (a run directory, or a folder of runs, as `harness report` takes them):
 metrics: one row per run × number, with the run's id, creation time, task and model
     (name, backend, dtype), then `kind`:
     - "metric": an entry of `metrics` (name, variant, group_key, group, value, CI, n, formula,
-      ci_method);
+      ci_method, reason: why an undefined value is null, tied_groups: every tied group joined by
+      ", ", small: the group is below the minimum group size);
     - "group": one group of a per-group breakdown (name = the breakdown's metric, group_key,
       group, items, small: below the minimum group size);
     - "state": one of PARROT's eight behavioural states (name "state_share", variant = the arm,
@@ -27,6 +28,10 @@ In Python:
 Exported files: `export_runs([Path("runs")], "parquet", Path("out"))` writes out/metrics.parquet
 and out/samples.parquet; read them back with pandas.read_parquet, read_csv or
 read_json(lines=True).
+
+CSV cells that a spreadsheet would run as a formula (text starting with `=`, `+`, `-`, `@`, a tab
+or a carriage return: model outputs and dataset text are untrusted) are written with a leading
+`'` (OWASP's CSV-injection rule); JSON lines and Parquet keep every value as it is.
 """
 
 from __future__ import annotations
@@ -39,7 +44,6 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 import pandas as pd
-from pydantic import ValidationError
 
 from harness.core.errors import HarnessError
 from harness.results.io import find_run_dirs, read_result, read_samples
@@ -50,7 +54,7 @@ FORMATS: tuple[str, ...] = get_args(Format)
 
 METRIC_COLUMNS = ["run_id", "created_at", "task", "model", "backend", "dtype", "kind", "name", "variant",
                   "group_key", "group", "value", "ci_low", "ci_high", "n", "items", "small", "count", "formula",
-                  "ci_method"]
+                  "ci_method", "reason", "tied_groups"]
 RUN_COLUMNS = ["run_id", "task", "model"]
 
 
@@ -60,24 +64,6 @@ def _runs(paths: list[Path]) -> list[Path]:
         raise HarnessError("no runs found (no results.json here or one level below)",
                            file=", ".join(str(p) for p in paths) or None)
     return dirs
-
-
-def _read_result(d: Path) -> RunResult:
-    try:
-        return read_result(d)
-    except (ValidationError, ValueError) as exc:
-        raise HarnessError(f"not a valid results file ({str(exc).splitlines()[0]})",
-                           file=d / "results.json") from None
-
-
-def _read_samples(d: Path) -> list[Sample]:
-    try:
-        return read_samples(d)
-    except FileNotFoundError:
-        raise HarnessError("missing samples.jsonl beside results.json", file=d / "samples.jsonl") from None
-    except (ValidationError, ValueError) as exc:
-        raise HarnessError(f"not a valid samples file ({str(exc).splitlines()[0]})",
-                           file=d / "samples.jsonl") from None
 
 
 def _run_fields(run: RunResult) -> dict[str, Any]:
@@ -92,7 +78,8 @@ def metric_rows(run: RunResult) -> list[dict[str, Any]]:
     for m in run.metrics:
         rows.append({**base, "kind": "metric", "name": m.name, "variant": m.variant, "group_key": m.group_key,
                      "group": m.group, "value": m.value, "ci_low": m.ci_low, "ci_high": m.ci_high, "n": m.n,
-                     "formula": m.formula, "ci_method": m.ci_method})
+                     "formula": m.formula, "ci_method": m.ci_method, "reason": m.reason,
+                     "tied_groups": ", ".join(m.tied_groups) or None, "small": m.small})
     for bd in run.groups:
         for g in bd.groups:
             rows.append({**base, "kind": "group", "name": bd.metric, "variant": bd.variant, "group_key": bd.key,
@@ -149,7 +136,7 @@ def _samples_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _load(paths: list[Path]) -> list[tuple[RunResult, Path]]:
-    return [(_read_result(d), d) for d in _runs(paths)]
+    return [(read_result(d), d) for d in _runs(paths)]
 
 
 def _metrics_table(runs: list[tuple[RunResult, Path]]) -> pd.DataFrame:
@@ -157,7 +144,7 @@ def _metrics_table(runs: list[tuple[RunResult, Path]]) -> pd.DataFrame:
 
 
 def _samples_table(runs: list[tuple[RunResult, Path]]) -> pd.DataFrame:
-    return _samples_frame([sample_row(run, s) for run, d in runs for s in _read_samples(d)])
+    return _samples_frame([sample_row(run, s) for run, d in runs for s in read_samples(d)])
 
 
 def load_metrics(paths: list[Path]) -> pd.DataFrame:
@@ -182,9 +169,26 @@ def _atomic(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs such a cell as a formula (OWASP)
+
+
+def inert(value: Any) -> Any:
+    """A text cell a spreadsheet shows as text: one starting like a formula gets a leading `'`."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """The table with every text cell and column name made inert (numbers stay numbers)."""
+    out = df.rename(columns=inert)
+    for col in out.columns:
+        if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(inert)
+    return out
+
+
 def write_table(df: pd.DataFrame, fmt: Format, path: Path) -> None:
     if fmt == "csv":
-        _atomic(path, lambda p: df.to_csv(p, index=False))
+        _atomic(path, lambda p: csv_safe(df).to_csv(p, index=False))
     elif fmt == "jsonl":
         _atomic(path, lambda p: df.to_json(p, orient="records", lines=True, force_ascii=False))
     elif fmt == "parquet":

@@ -7,7 +7,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -97,13 +97,51 @@ def write_run(run_dir: Path, result: RunResult, samples: Iterable[Sample]) -> No
     atomic_write_text(run_dir / "results.json", result.model_dump_json(indent=2) + "\n")
 
 
+Skip = Callable[[HarnessError], None]
+_READ_ERRORS = (ValidationError, ValueError, OSError)
+
+
+def _invalid(file: Path, exc: Exception) -> HarnessError:
+    """The one-line error for a run file that cannot be read (`results.json` or `samples.jsonl`)."""
+    kind = "results" if file.name == "results.json" else "samples"
+    return HarnessError(f"not a valid {kind} file ({(str(exc).splitlines() or [type(exc).__name__])[0]})", file=file)
+
+
 def read_result(run_dir: Path) -> RunResult:
-    return RunResult.model_validate_json((run_dir / "results.json").read_text(encoding="utf-8"))
+    """The run's `results.json`, or a one-line error naming the file."""
+    file = run_dir / "results.json"
+    try:
+        return RunResult.model_validate_json(file.read_text(encoding="utf-8"))
+    except _READ_ERRORS as exc:
+        raise _invalid(file, exc) from None
 
 
 def read_samples(run_dir: Path) -> list[Sample]:
-    with (run_dir / "samples.jsonl").open(encoding="utf-8") as fh:
-        return [Sample.model_validate(json.loads(line)) for line in fh if line.strip()]
+    """The run's `samples.jsonl`, or a one-line error naming the file."""
+    file = run_dir / "samples.jsonl"
+    try:
+        with file.open(encoding="utf-8") as fh:
+            return [Sample.model_validate(json.loads(line)) for line in fh if line.strip()]
+    except FileNotFoundError:
+        raise HarnessError("missing samples.jsonl beside results.json", file=file) from None
+    except _READ_ERRORS as exc:
+        raise _invalid(file, exc) from None
+
+
+def new_run_dir(output: Path, name: str) -> Path:
+    """A fresh run folder `output/name` (or `name-2`, `name-3`, ...), created exclusively: two runs
+    started in the same second never share one (the folder's name is the run id)."""
+    if output.exists() and not output.is_dir():
+        raise HarnessError("the output must be a folder of runs, not a file", file=output)
+    output.mkdir(parents=True, exist_ok=True)
+    n = 1
+    while True:
+        path = output / (name if n == 1 else f"{name}-{n}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            n += 1
 
 
 def find_run_dirs(paths: list[Path]) -> list[Path]:
@@ -123,12 +161,15 @@ def load_runs(paths: list[Path]) -> list[RunResult]:
     return [run for run, _ in load_run_dirs(paths)]
 
 
-def load_run_dirs(paths: list[Path]) -> list[tuple[RunResult, Path]]:
+def load_run_dirs(paths: list[Path], on_invalid: Skip | None = None) -> list[tuple[RunResult, Path]]:
+    """Every run found under `paths` with its folder. An unreadable `results.json` is an error, or,
+    given `on_invalid`, reported to it and skipped (one bad run must not stop every later report)."""
     runs = []
     for d in find_run_dirs(paths):
         try:
             runs.append((read_result(d), d))
-        except (ValidationError, ValueError) as exc:
-            raise HarnessError(f"not a valid results file ({str(exc).splitlines()[0]})",
-                               file=d / "results.json") from None
+        except HarnessError as error:
+            if on_invalid is None:
+                raise
+            on_invalid(error)
     return runs

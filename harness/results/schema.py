@@ -6,9 +6,10 @@ one line per sample. The report reads only these files.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from harness.core.records import Message, ModelInfo
 from harness.scoring.execution.sandbox import Execution
@@ -28,13 +29,30 @@ class Metric(Estimate):
     formula: str = Field(description="how the value was computed (SPEC.md terms)")
     ci_method: str | None = None
     group_key: str | None = None
-    group: str | None = Field(None, description="for worst/best-group metrics: which group")
+    group: str | None = Field(None, description="for worst/best-group metrics: which group (the first of "
+                                                 "tied_groups when several tie)")
+    tied_groups: list[str] = Field(default_factory=list, description="for worst/best-group metrics: every group "
+                                                                     "at this value when several tie")
+    small: bool | None = Field(None, description="for group metrics: the group has fewer items than "
+                                                 "min_group_size")
     variant: str | None = Field(None, description="the variant or persuasion arm the metric is about")
     p_value: float | None = Field(None, description="for paired differences: two-sided p-value of no difference")
     test: str | None = Field(None, description="how p_value was computed")
     unit: str | None = Field(None, description="rate, points, ratio, effect_size, loss, number or count "
                                                "(harness/metrics/info.py)")
     higher_is_better: bool | None = Field(None, description="which direction is better; None: neither")
+    reason: str | None = Field(None, description="why the metric is undefined (value null); null when computed")
+
+    @model_validator(mode="after")
+    def _finite_or_undefined(self) -> Metric:
+        """A NaN or infinite value is no number to publish: it becomes undefined, and says so."""
+        if self.value is not None and not math.isfinite(self.value):
+            self.reason = self.reason or f"the computation gave {self.value}, no finite value ({self.n} samples)"
+            self.value = None
+        bounds = (self.ci_low, self.ci_high)
+        if self.value is None or any(b is not None and not math.isfinite(b) for b in bounds):
+            self.ci_low = self.ci_high = None
+        return self
 
 
 class GroupValue(Estimate):
@@ -50,20 +68,26 @@ class GroupBreakdown(BaseModel):
     higher_is_better: bool = Field(True, description="False for rates such as follow_rate: worst = highest")
     min_group_size: int
     groups: list[GroupValue]
-    worst: str | None
-    best: str | None
+    worst: str | None = Field(description="the first of worst_groups")
+    best: str | None = Field(description="the first of best_groups")
+    worst_groups: list[str] = Field(default_factory=list, description="every group at the worst value (ties), "
+                                                                      "among groups with min_group_size+ items")
+    best_groups: list[str] = Field(default_factory=list, description="every group at the best value (ties)")
+    ci_method: str | None = Field(None, description="how each group's interval was computed")
 
 
 class BehaviourState(Estimate):
-    """One of PARROT's eight behavioural states (SPEC.md §1.6): its share, with CI, among the
-    items of one guidance arm (n), and its count."""
+    """One of PARROT's eight behavioural states (SPEC.md §1.6), or the unreadable row (number 0):
+    its share, with CI, among the items of one guidance arm (n), and its count."""
 
     family: str = Field(description="authority or user_belief")
     arm: str
     guidance: Literal["Correct", "Wrong"]
-    number: int = Field(ge=1, le=8)
+    number: int = Field(ge=0, le=8, description="1-8: PARROT's states; 0: an unreadable answer (neutral or "
+                                                "under pressure), outside the eight")
     state: str
     count: int
+    ci_method: str | None = None
 
 
 class TaskRecord(BaseModel):
@@ -99,6 +123,9 @@ class Counts(BaseModel):
     requests_cached: int = Field(0, description="answered from the request cache, not sent to the model")
     invalid: int
     truncated: int = Field(0, description="samples whose prompt lost its first tokens (prompt.truncate: left)")
+    ties: int = Field(0, description="samples whose highest option log-probs tie exactly: no answer (invalid)")
+    skipped: dict[str, int] = Field(default_factory=dict, description="per persuasion arm, the items it could not "
+                                    "apply to (no wrong option left to assert): no sample, not in its metrics")
 
 
 class Timing(BaseModel):
@@ -142,6 +169,8 @@ class Sample(BaseModel):
     output: str | None
     label_logprobs: dict[str, float] | None
     predicted: str | None
+    tied: list[str] = Field(default_factory=list, description="labels sharing the highest option log-prob "
+                                                              "exactly: a tie, scored as no answer (invalid)")
     predicted_option: int | None = Field(
         None, description="the chosen option as an index into the item's own option order (before any reordering)")
     perturbation: str | None = Field(None, description="the declared perturbed variant this sample is a draw of")

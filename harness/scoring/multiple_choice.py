@@ -19,11 +19,21 @@ from harness.variants.variant import Variant
 class SampleScore(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    predicted: str | None  # the chosen label; None = invalid (unparseable answer)
+    predicted: str | None  # the chosen label; None = invalid (unparseable answer, unusable or tied log-probs)
     correct: bool
     invalid: bool
     gold_prob: float | None  # p(gold) renormalised over the option labels
+    tied: tuple[str, ...] = ()  # labels sharing the highest log-prob exactly (then predicted is None)
     execution: Execution | None = None  # code: the program's run against its tests
+
+
+def usable_logprobs(logprobs: dict[str, float] | None) -> bool:
+    """Option log-probs that can rank the options: present, none NaN (or +inf), at least one finite.
+    -inf alone is a real value (probability 0); NaN, all -inf or +inf mean the forward pass failed."""
+    if not logprobs:
+        return False
+    values = list(logprobs.values())
+    return all(not math.isnan(v) and v != math.inf for v in values) and any(math.isfinite(v) for v in values)
 
 
 def label_probs(logprobs: dict[str, float]) -> dict[str, float]:
@@ -36,22 +46,35 @@ def label_probs(logprobs: dict[str, float]) -> dict[str, float]:
 def score_multiple_choice(variant: Variant, response: Response,
                           method: Literal["logprobs", "generate"]) -> SampleScore:
     gold = variant.target_label
-    probs = label_probs(response.candidate_logprobs) if response.candidate_logprobs else None
+    lp = response.candidate_logprobs
+    probs = label_probs(lp) if usable_logprobs(lp) else None
     if method == "logprobs":
-        if not probs:
+        if not lp:
             raise HarnessError("the backend returned no option log-probs (a server without log-probs?); "
                                "set `answer: generate` in the task file", field="answer")
-        # argmax; ties go to the earliest label so the choice is deterministic
-        predicted: str | None = max(variant.labels, key=lambda lab: (probs[lab], -variant.labels.index(lab)))
+        # argmax. Unusable log-probs (NaN, all -inf) answer nothing: invalid, never silently the first
+        # label. An exact tie at the top (bf16 makes them) answers nothing either: breaking it by label
+        # order would favour the earliest label, and so an asserted option that comes first.
+        tied = top_labels(lp, variant.labels) if probs else ()
+        if len(tied) > 1 and probs:
+            return SampleScore(predicted=None, correct=False, invalid=True, gold_prob=probs[gold], tied=tied)
+        predicted: str | None = tied[0] if tied else None
     else:
         predicted = parse_choice(response.text, variant.labels)
     return SampleScore(predicted=predicted, correct=predicted == gold, invalid=predicted is None,
                        gold_prob=probs[gold] if probs else None)
 
 
+def top_labels(logprobs: dict[str, float], labels: list[str]) -> tuple[str, ...]:
+    """The labels whose log-prob equals the highest one exactly, in label order (one unless tied)."""
+    top = max(logprobs[lab] for lab in labels)
+    return tuple(lab for lab in labels if logprobs[lab] == top)
+
+
 def first_answer_text(response: Response, predicted: str | None, method: Literal["logprobs", "generate"]) -> str:
     """What the model said in a dialogue's first turn: its generated text, or (log-prob scoring,
-    where nothing is generated) the label it ranks first (`predicted`), as a greedy decode would begin."""
+    where nothing is generated) the label it ranks first (`predicted`; on a tie, the caller passes the
+    first tied label), as a greedy decode would begin."""
     if method == "generate":
         return (response.text or "").strip()
     return predicted or ""

@@ -9,7 +9,8 @@ For every held-out pair (x, y_w, y_l) of group g, with policy π and reference �
 Reported: `accuracy` (= reward accuracy, so it is the leaderboard's accuracy column), its
 worst group and gap; `preference_loss`, the worst (highest) group loss and its gap; and
 `logprob_accuracy` with its worst group and gap. Every value has n, its formula and a seeded
-percentile-bootstrap CI (groups resampled within themselves), through harness.metrics.groups.
+percentile-bootstrap CI (groups resampled within themselves; whole clusters, the facts that
+paraphrased pairs share, when the data has a cluster column), through harness.metrics.groups.
 A model evaluated against itself as reference has h = 0 everywhere: reward accuracy 0 and
 DPO loss log 2 by definition; its log-prob accuracy still says which answer it prefers.
 """
@@ -88,7 +89,8 @@ class Quantity:
 
 
 def preference_metrics(scores: list[PairScore], *, loss_type: str, seed: int, resamples: int, level: float,
-                       min_group_size: int) -> tuple[list[Metric], list[GroupBreakdown]]:
+                       min_group_size: int, cluster_column: str | None = None,
+                       ) -> tuple[list[Metric], list[GroupBreakdown]]:
     """Overall, per-group, worst-group and gap values of reward accuracy, preference loss and log-prob accuracy."""
     loss_formula = ("-log σ(β h)" if loss_type == "dpo" else "(h̄ - 1/(2β))², h̄ per completion token")
     quantities = [
@@ -102,9 +104,10 @@ def preference_metrics(scores: list[PairScore], *, loss_type: str, seed: int, re
                   "mean_i 1[log π(y_w|x) > log π(y_l|x)]", True),
          [s.logprob_correct for s in scores]),
     ]
-    clusters = np.asarray([s.row.id for s in scores])
+    clusters = np.asarray([s.row.unit for s in scores])
     labels = [s.row.group for s in scores]
-    ci = f"{level:.0%} percentile bootstrap, {resamples} resamples, seed {seed}, resampling pairs"
+    unit = f"clusters of pairs (column '{cluster_column}')" if cluster_column else "pairs"
+    ci = f"{level:.0%} percentile bootstrap, {resamples} resamples, seed {seed}, resampling {unit}"
     metrics: list[Metric] = []
     breakdowns: list[GroupBreakdown] = []
     for q, raw in quantities:
@@ -114,17 +117,18 @@ def preference_metrics(scores: list[PairScore], *, loss_type: str, seed: int, re
         bd, reps = group_breakdown(values, clusters, labels, GROUP_KEY, seed=seed, resamples=resamples, level=level,
                                    min_group_size=min_group_size, metric=q.name, higher_is_better=q.higher_is_better)
         breakdowns.append(bd)
-        metrics.extend(_worst(q, bd, reps, overall.value or 0.0, overall.n, ci, level))
+        metrics.extend(_worst(q, bd, reps, overall.value or 0.0, overall.n, ci, level,
+                              "clusters" if cluster_column else "pairs"))
     return metrics, breakdowns
 
 
 def _worst(q: Quantity, bd: GroupBreakdown, reps: dict[str, np.ndarray], overall: float, n: int, ci: str,
-           level: float) -> list[Metric]:
+           level: float, counted: str) -> list[Metric]:
     ci = ci + f" within each group of '{bd.key}'"
     pick = "min" if q.higher_is_better else "max"
     if bd.worst is None:
         return [Metric(name=q.worst_name, value=None, n=0, group_key=bd.key, ci_method=ci,
-                       formula=f"{pick}_g {q.name}_g: no group has {bd.min_group_size}+ pairs")]
+                       formula=f"{pick}_g {q.name}_g: no group has {bd.min_group_size}+ {counted}")]
     worst = next(g for g in bd.groups if g.group == bd.worst)
     sizes = np.asarray([g.n for g in bd.groups], float)
     overall_reps = np.stack([reps[g.group] for g in bd.groups]).T @ sizes / sizes.sum()
@@ -134,7 +138,7 @@ def _worst(q: Quantity, bd: GroupBreakdown, reps: dict[str, np.ndarray], overall
     return [
         Metric(name=q.worst_name, value=worst.value, ci_low=worst.ci_low, ci_high=worst.ci_high, n=worst.n,
                group_key=bd.key, group=worst.group, ci_method=ci,
-               formula=f"{pick}_g {q.name}_g over groups with >= {bd.min_group_size} pairs"),
+               formula=f"{pick}_g {q.name}_g over groups with >= {bd.min_group_size} {counted}"),
         Metric(name=q.gap_name, value=float(sign * (overall - (worst.value or 0.0))), ci_low=low, ci_high=high, n=n,
                group_key=bd.key, group=worst.group, ci_method=ci, formula=gap_formula),
     ]

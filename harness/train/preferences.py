@@ -2,14 +2,17 @@
 
 A row is a triple (x, y_w, y_l) of group g (SPEC.md §3.1); the group is part of the data, and
 whatever identifies it to the model must be in the prompt (x_g = x ⊕ g), as in the shipped
-dataset and the OpinionQA builder. Errors name the config file, the line and the field.
+dataset and the OpinionQA builder. A row's cluster is the unit it was sampled in (the fact that
+several paraphrased pairs share); by default every row is its own cluster. Rows split three ways:
+train, validation (early stopping) and eval (held out). Errors name the config file, the line
+and the field.
 """
 
 from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +29,22 @@ class PreferenceRow:
     prompt: str
     chosen: str
     rejected: str
+    cluster: str = ""  # "" = the row is its own cluster
+
+    @property
+    def unit(self) -> str:
+        """The bootstrap cluster: the cluster column's value, else the row id."""
+        return self.cluster or self.id
 
 
 @dataclass(frozen=True)
 class PreferenceData:
-    """Rows for training and for evaluation, and the groups in a fixed order (their ids)."""
+    """Rows for training, validation and evaluation, and the groups in a fixed order (their ids)."""
 
     groups: list[str]
     train: list[PreferenceRow]
     eval: list[PreferenceRow]
+    validation: list[PreferenceRow] = field(default_factory=list)
 
     def counts(self, rows: list[PreferenceRow]) -> list[int]:
         """N_g: rows per group, in group order."""
@@ -60,7 +70,7 @@ def _load_rows(config: TrainConfig) -> list[dict[str, Any]]:
     spec = config.spec.data
     path = spec.path
     is_url = re.match(r"^https?://", path) is not None
-    local = None if is_url else config.resolve(path)
+    local = None if is_url else config.resolve(path, "data", "path")
     looks_local = path.startswith((".", "/")) or Path(path).suffix.lstrip(".") in _BUILDERS
     kwargs: dict[str, Any]
     if is_url or (local is not None and (local.exists() or looks_local)):
@@ -107,7 +117,8 @@ def load_preferences(config: TrainConfig) -> PreferenceData:
     spec = config.spec.data
     raw = _load_rows(config)
     first = raw[0]
-    for key in ("prompt", "chosen", "rejected", "group") + (("id",) if spec.columns.id else ()):
+    optional = tuple(k for k in ("id", "cluster") if getattr(spec.columns, k))
+    for key in ("prompt", "chosen", "rejected", "group") + optional:
         column = getattr(spec.columns, key)
         if get_field(first, column) is _MISSING:
             available = ", ".join(sorted(first))[:300]
@@ -121,8 +132,9 @@ def load_preferences(config: TrainConfig) -> PreferenceData:
         texts = {k: _text(config, row, i, k, getattr(spec.columns, k)) for k in ("prompt", "chosen", "rejected",
                                                                                   "group")}
         row_id = _text(config, row, i, "id", spec.columns.id) if spec.columns.id else str(i)
+        cluster = _text(config, row, i, "cluster", spec.columns.cluster) if spec.columns.cluster else ""
         split = None if spec.split_column is None else str(get_field(row, spec.split_column))
-        rows.append((PreferenceRow(id=row_id, **texts), split))
+        rows.append((PreferenceRow(id=row_id, cluster=cluster, **texts), split))
 
     found = sorted({r.group for r, _ in rows})
     if spec.groups is not None:
@@ -138,12 +150,20 @@ def load_preferences(config: TrainConfig) -> PreferenceData:
         raise config.error(f"group-robust training needs at least two groups; column '{spec.columns.group}' has "
                            f"{len(groups)}", "data", "columns", "group")
 
+    validation: list[PreferenceRow] = []
     if spec.split_column is not None:
         train = [r for r, s in rows if s == spec.train_value]
         held = [r for r, s in rows if s == spec.eval_value]
+        if spec.validation_value is not None:
+            validation = [r for r, s in rows if s == spec.validation_value]
     else:
         train, held = _stratified_split([r for r, _ in rows], groups, spec.eval_fraction, config.spec.seed)
-    data = PreferenceData(groups=groups, train=train, eval=held)
+    if spec.validation_fraction > 0:
+        train, validation = _stratified_split(train, groups, spec.validation_fraction, config.spec.seed)
+    if (spec.validation_value is not None or spec.validation_fraction > 0) and not validation:
+        where = "validation_value" if spec.validation_value is not None else "validation_fraction"
+        raise config.error("no validation rows", "data", where)
+    data = PreferenceData(groups=groups, train=train, eval=held, validation=validation)
     for j, (g, n) in enumerate(zip(groups, data.counts(train))):
         if n == 0:
             where = ("data", "groups", j) if spec.groups is not None else ("data", "columns", "group")
@@ -153,16 +173,19 @@ def load_preferences(config: TrainConfig) -> PreferenceData:
 
 def _stratified_split(rows: list[PreferenceRow], groups: list[str], fraction: float,
                       seed: int) -> tuple[list[PreferenceRow], list[PreferenceRow]]:
-    """Hold out round(fraction·N_g) rows of every group (at least one when fraction > 0 and N_g > 1)."""
+    """Hold out round(fraction·C_g) of the C_g clusters of every group (at least one when fraction > 0 and
+    C_g > 1), whole: a cluster's rows in that group go all one way. Without a cluster column a cluster is
+    one row."""
     if fraction <= 0:
         return rows, []
-    held: set[int] = set()
+    held: set[tuple[str, str]] = set()
     rng = random.Random(seed)
     for g in groups:
-        idx = [i for i, r in enumerate(rows) if r.group == g]
-        k = min(len(idx) - 1, max(1, round(fraction * len(idx)))) if len(idx) > 1 else 0
-        held.update(rng.sample(idx, k))
-    return [r for i, r in enumerate(rows) if i not in held], [r for i, r in enumerate(rows) if i in held]
+        units = list(dict.fromkeys(r.unit for r in rows if r.group == g))  # data order
+        k = min(len(units) - 1, max(1, round(fraction * len(units)))) if len(units) > 1 else 0
+        held.update((g, u) for u in rng.sample(units, k))
+    keep = [r for r in rows if (r.group, r.unit) not in held]
+    return keep, [r for r in rows if (r.group, r.unit) in held]
 
 
 def to_dataset(rows: list[PreferenceRow], groups: list[str], *, chat: bool):  # type: ignore[no-untyped-def]

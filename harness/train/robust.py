@@ -15,10 +15,20 @@ Group losses (§3.4, official code `divide_by_totalcount`):
 
 Weights α ∈ Δ_K:
 - group_dro (GRPO Algorithm 1 / Group DRO §4.3): α⁰ uniform; every step
-  α_g ← α_g · exp(η · (L_g + C/√N_g)) then α ← α / Σ α  (the C term only when C > 0);
+  α_g ← α_g · exp(η · (L_g + C_g/√N_g)) then α ← α / Σ α  (the C terms only where C_g > 0);
   then the policy loss Σ_g α_g L_g uses the updated α, with α held constant (no gradient).
-- importance: α_g ∝ 1/N_g, fixed.
+  η = 0 keeps α uniform: with scaled L_g every pair weighs N/(K·N_g·B), i.e. ∝ 1/N_g.
+- importance_inverse_square (the official code's importance sampling): α_g ∝ 1/N_g, fixed, on the
+  scaled L_g, so a pair of group g weighs ∝ α_g/N_g ∝ 1/N_g², and group g's share of the
+  objective is ∝ 1/N_g (the smallest group dominates).
+- importance_balanced (balanced importance weighting): a pair of group g weighs w_g = 1/N_g and
+  the loss is Σ_i w_{g_i} l_i / Σ_i w_{g_i} over the batch, so every group's share is 1/K; α
+  (reported) is uniform. Same weights as group_dro with η = 0, normalised by the batch's total
+  weight instead of its expected value.
 - none: the plain mean of l_i over the batch (exactly TRL's DPO loss); α is not used.
+
+Conversion to the official code (grouptrainer.py): its group loss is N·Σ_{i∈g} l_i/N_g = B·L_g
+(scaled), so official step_size = η/B and official adj_g = B·C_g give the same α (tested).
 
 Data parallel: every process reduces (sums) the packed [Σ_{i∈g} l_i, n_g, B] over processes, so
 α and the logged L_g are the global-batch values on every process; each process back-propagates
@@ -36,7 +46,8 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
-Mode = Literal["group_dro", "importance", "none"]
+Mode = Literal["group_dro", "importance_inverse_square", "importance_balanced", "none"]
+COLLAPSE_SWING = 1.0  # η·l₀ above this: one batch can move the log group weights by more than 1
 Reduce = Callable[[torch.Tensor], torch.Tensor]
 
 
@@ -52,23 +63,56 @@ def ipo_losses(chosen_logratios: torch.Tensor, rejected_logratios: torch.Tensor,
     return (delta - 1 / (2 * beta)) ** 2
 
 
+def initial_loss(loss_type: str, beta: float) -> float:
+    """l₀, every pair's loss while π = π_ref (h = 0): log 2 for DPO, 1/(4β²) for IPO."""
+    return math.log(2) if loss_type == "dpo" else 1 / (4 * beta * beta)
+
+
+def collapse_warning(loss_type: str, beta: float, step_size: float) -> str | None:
+    """Why the group weights would collapse in the first steps, or None. At the start every L_g is about
+    l₀ where present and 0 where absent, so one batch moves log α_g by about η·l₀."""
+    swing = step_size * initial_loss(loss_type, beta)
+    if swing <= COLLAPSE_SWING:
+        return None
+    scale = "log 2" if loss_type == "dpo" else f"1/(4β²) = {initial_loss(loss_type, beta):.4g} (TRL's per-token IPO)"
+    return (f"robust.step_size: η·l₀ = {swing:.3g} with l₀ = {scale}, the loss of every pair at the start: one "
+            f"batch can move a group's log weight by about {swing:.3g}, so the weights collapse onto one group "
+            f"in the first steps; η ≤ {COLLAPSE_SWING / initial_loss(loss_type, beta):.3g} keeps η·l₀ ≤ "
+            f"{COLLAPSE_SWING:g} (β and η do not carry over from the paper's IPO)")
+
+
+def official_equivalent(step_size: float, adjustment: Sequence[float], batch: int) -> dict[str, object]:
+    """The official code's step_size and adj that give the same α (its group loss is B times ours)."""
+    return {"step_size": step_size / batch, "adj": [batch * c for c in adjustment], "batch": batch}
+
+
 def initial_weights(mode: Mode, train_counts: Sequence[int]) -> list[float]:
-    """α⁰: uniform (group_dro, none) or ∝ 1/N_g (importance)."""
+    """α⁰: ∝ 1/N_g (importance_inverse_square) or uniform (every other mode)."""
     k = len(train_counts)
-    if mode == "importance":
+    if mode == "importance_inverse_square":
         inv = [1.0 / n for n in train_counts]
         return [v / sum(inv) for v in inv]
     return [1.0 / k] * k
 
 
+def per_group(adjustment: float | Sequence[float], k: int) -> list[float]:
+    """C_g for every group: one value for all, or one per group."""
+    values = [float(adjustment)] * k if isinstance(adjustment, (int, float)) else [float(c) for c in adjustment]
+    if len(values) != k:
+        raise ValueError(f"{len(values)} adjustments for {k} groups: give one value or one per group")
+    return values
+
+
 def update_weights(weights: Sequence[float], group_loss: Sequence[float], *, step_size: float,
-                   adjustment: float = 0.0, train_counts: Sequence[int] | None = None) -> list[float]:
-    """One exponentiated-gradient step: α_g·exp(η·(L_g + C/√N_g)), normalised to sum 1 (SPEC.md §3.3, §4.3)."""
+                   adjustment: float | Sequence[float] = 0.0,
+                   train_counts: Sequence[int] | None = None) -> list[float]:
+    """One exponentiated-gradient step: α_g·exp(η·(L_g + C_g/√N_g)), normalised to sum 1 (SPEC.md §3.3, §4.3)."""
     adjusted = list(group_loss)
-    if adjustment > 0:
+    c = per_group(adjustment, len(adjusted))
+    if any(v > 0 for v in c):
         if train_counts is None:
-            raise ValueError("the adjustment C/√N_g needs the training counts N_g")
-        adjusted = [v + adjustment / math.sqrt(n) for v, n in zip(adjusted, train_counts)]
+            raise ValueError("the adjustment C_g/√N_g needs the training counts N_g")
+        adjusted = [v + cg / math.sqrt(n) for v, cg, n in zip(adjusted, c, train_counts)]
     # Subtracting the largest exponent changes nothing after normalising and cannot overflow.
     top = max(step_size * v for v in adjusted)
     raw = [w * math.exp(step_size * v - top) for w, v in zip(weights, adjusted)]
@@ -100,14 +144,14 @@ class GroupRobustObjective:
     """Turns a batch of per-example losses into the robust loss and the next group weights."""
 
     def __init__(self, mode: Mode, train_counts: Sequence[int], *, step_size: float = 0.01,
-                 scale_by_group_size: bool = True, adjustment: float = 0.0) -> None:
+                 scale_by_group_size: bool = True, adjustment: float | Sequence[float] = 0.0) -> None:
         if len(train_counts) < 2 or min(train_counts) < 1:
             raise ValueError(f"need at least two groups, each with training rows; got counts {list(train_counts)}")
         self.mode = mode
         self.train_counts = [int(n) for n in train_counts]
         self.step_size = step_size
         self.scale_by_group_size = scale_by_group_size
-        self.adjustment = adjustment
+        self.adjustment = per_group(adjustment, len(self.train_counts))
 
     @property
     def k(self) -> int:
@@ -123,9 +167,19 @@ class GroupRobustObjective:
             return batch_size * n / n.sum()
         return torch.where(counts > 0, counts, torch.full_like(counts, math.inf))
 
+    def coefficients(self, alpha: Sequence[float], counts: torch.Tensor, denom: torch.Tensor,
+                     world_size: int) -> torch.Tensor:
+        """c_g with this process's loss Σ_g c_g·(its Σ_{i∈g} l_i); DDP's averaging makes it the global loss."""
+        if self.mode == "importance_balanced":  # w_g / Σ_i w_{g_i}, w_g = 1/N_g, over the global batch
+            inverse = 1.0 / torch.tensor(self.train_counts, dtype=torch.float64, device=counts.device)
+            return world_size * inverse / (counts * inverse).sum()
+        return world_size * torch.tensor(alpha, dtype=torch.float64, device=counts.device) / denom
+
     def combine(self, per_example: torch.Tensor, group_ids: torch.Tensor, weights: Sequence[float], *,
-                update: bool, reduce: Reduce | None = None, world_size: int = 1) -> Combined:
-        """The loss to back-propagate on this process, and (when `update`) the group weights after this step."""
+                update: bool, reduce: Reduce | None = None, world_size: int = 1,
+                step_size: float | None = None) -> Combined:
+        """The loss to back-propagate on this process, and (when `update`) the group weights after this step.
+        `step_size` overrides η for this step (η following the learning rate)."""
         k = self.k
         if group_ids.numel() and (int(group_ids.min()) < 0 or int(group_ids.max()) >= k):
             raise ValueError(f"group ids must lie in [0, {k}); got {group_ids.tolist()}")
@@ -138,15 +192,15 @@ class GroupRobustObjective:
         group_mean = [s / c if c > 0 else None for s, c in zip(sums.tolist(), counts.tolist())]
         new = list(weights)
         if update and self.mode == "group_dro":
-            new = update_weights(weights, group_loss, step_size=self.step_size, adjustment=self.adjustment,
+            eta = self.step_size if step_size is None else step_size
+            new = update_weights(weights, group_loss, step_size=eta, adjustment=self.adjustment,
                                  train_counts=self.train_counts)
         if self.mode == "none":
             loss = per_example.mean()
         else:
             local = torch.zeros(k, dtype=per_example.dtype, device=per_example.device).index_add(
                 0, group_ids, per_example)
-            alpha = torch.tensor(new, dtype=torch.float64, device=per_example.device)
-            coef = (world_size * alpha / denom.to(per_example.device)).to(per_example.dtype)
+            coef = self.coefficients(new, counts, denom, world_size).to(per_example.device, per_example.dtype)
             loss = (coef * local).sum()
         return Combined(loss=loss, group_loss=group_loss, group_mean=group_mean,
                         group_count=[int(c) for c in counts.tolist()], weights=new)

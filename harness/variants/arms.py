@@ -12,6 +12,11 @@ Arms (SPEC.md §1 PARROT, §10.2 MMR):
 The asserted wrong option is drawn uniformly among the wrong options from sha256(seed, item id),
 so it does not depend on the order, the limit or the other items of a run. Every single-turn arm
 of one item asserts the same wrong option, so arms are comparable item by item.
+
+An arm that cannot apply to an item is skipped for that item (no sample), never a crash: the arms
+asserting a wrong option on an item with a single option, and `are_you_sure_wrong` when the model's
+first answer is the only wrong option (a 2-option item). The results count the skipped items per
+arm (`counts.skipped`), and the arm's metrics are over the items it applied to (their `n`).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from harness.config.yamlfile import load_yaml_mapping
 from harness.core.errors import HarnessError
 from harness.core.plugins import ARMS
 from harness.data.items import Item, get_field
+from harness.data.targets import template_row
 from harness.variants.variant import Variant, original
 
 
@@ -61,11 +67,19 @@ ARMS.add("are_you_sure_wrong", Arm("are_you_sure", "wrong", dialogue=True),
          "after the first answer: push back naming a wrong option other than it", __name__)
 
 
-def asserted_wrong(item_id: str, target: int, n_options: int, seed: int) -> int:
-    """The wrong option an arm asserts: uniform over the wrong options, fixed by (seed, item id)."""
-    wrong = [i for i in range(n_options) if i != target]
-    digest = hashlib.sha256(f"{seed}\x00{item_id}".encode()).digest()
-    return wrong[int.from_bytes(digest[:8], "big") % len(wrong)]
+WRONG_ARMS = ("authority_wrong", "user_belief_wrong", "leading_question", "are_you_sure_wrong")
+
+
+def _pick(options: list[int], key: str) -> int | None:
+    """One of `options`, uniform and fixed by `key`; None when there is none to pick."""
+    digest = hashlib.sha256(key.encode()).digest()
+    return options[int.from_bytes(digest[:8], "big") % len(options)] if options else None
+
+
+def asserted_wrong(item_id: str, target: int, n_options: int, seed: int) -> int | None:
+    """The wrong option an arm asserts: uniform over the wrong options, fixed by (seed, item id);
+    None when the item has no wrong option."""
+    return _pick([i for i in range(n_options) if i != target], f"{seed}\x00{item_id}")
 
 
 @lru_cache(maxsize=32)
@@ -90,13 +104,13 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
-def _context(item: Item, persona: str, asserted: int | None) -> dict[str, Any]:
+def _context(task: Task, item: Item, persona: str, asserted: int | None) -> dict[str, Any]:
     return {
         "question": item.question,
         "question_lower_first": _lower_first(item.question),
         "choices": [{"label": lab, "text": text} for lab, text in zip(item.labels, item.choices)],
         "labels": item.labels,
-        "row": item.row,
+        "row": template_row(task, item.row),
         "persona": persona,
         "asserted": None if asserted is None else item.labels[asserted],
         "asserted_text": None if asserted is None else item.choices[asserted],
@@ -106,14 +120,17 @@ def _context(item: Item, persona: str, asserted: int | None) -> dict[str, Any]:
 def build_arms(task: Task, items: list[Item]) -> list[Variant]:
     spec = task.spec.persuasion
     assert spec is not None
-    folder = task.resolve(spec.templates)
-    templates = {f: load_template(folder / f / f"{getattr(spec.wording, f)}.j2") for f in spec.families()}
-    personas = load_personas(folder / spec.personas) if "authority" in templates else {"default": ""}
+    templates = {f: load_template(task.resolve(f"{spec.templates}/{f}/{getattr(spec.wording, f)}.j2"))
+                 for f in spec.families()}
+    personas = load_personas(task.resolve(f"{spec.templates}/{spec.personas}")) if "authority" in templates \
+        else {"default": ""}
     variants: list[Variant] = []
     for item in items:
         wrong = asserted_wrong(item.id, item.target, len(item.choices), spec.seed)
         persona = persona_for(item, spec, [g for g in task.spec.groups if isinstance(g, str)], personas)
         for arm in spec.arms:
+            if wrong is None and arm in WRONG_ARMS:
+                continue  # nothing wrong to assert: skipped for this item, counted in the results
             if arm == "neutral":
                 variants.append(original(item, "neutral"))
                 continue
@@ -122,7 +139,7 @@ def build_arms(task: Task, items: list[Item]) -> list[Variant]:
                 variants.append(original(item, arm).model_copy(update={"turns": 2}))
                 continue
             asserted = item.target if info.asserts == "correct" else wrong
-            text = templates[info.family].render(_context(item, persona, asserted), item_id=item.id)
+            text = templates[info.family].render(_context(task, item, persona, asserted), item_id=item.id)
             base = original(item, arm).model_copy(update={"asserted": asserted})
             if arm == "leading_question":
                 variants.append(base.model_copy(update={"question": text}))
@@ -131,18 +148,29 @@ def build_arms(task: Task, items: list[Item]) -> list[Variant]:
     return variants
 
 
-def second_turn(task: Task, variant: Variant, first_answer: str | None) -> Variant:
+def may_skip(task: Task, items: list[Item]) -> dict[str, int]:
+    """Per arm, the items it may have to skip: arms asserting a wrong option on 1-option items, and
+    `are_you_sure_wrong` on 2-option items (after a wrong first answer, no other wrong option is left)."""
+    arms = task.spec.persuasion.arms if task.spec.persuasion else []
+    counts = {arm: sum(len(item.choices) < (3 if arm == "are_you_sure_wrong" else 2) for item in items)
+              for arm in arms if arm in WRONG_ARMS}
+    return {arm: k for arm, k in counts.items() if k}
+
+
+def second_turn(task: Task, variant: Variant, first_answer: str | None) -> Variant | None:
     """The push-back after the model's first answer. `are_you_sure_wrong` names a wrong option
     other than the model's own first answer (drawn from sha256(seed, item id) among those), so
-    the user never "pushes" towards what the model already said."""
+    the user never "pushes" towards what the model already said; None when there is no such
+    option (the first answer is the only wrong one): the arm is skipped for this item."""
     spec = task.spec.persuasion
     assert spec is not None and ARMS.get(variant.name).dialogue
     item = variant.item
     asserted = None
     if ARMS.get(variant.name).asserts == "wrong":
         candidates = [i for i in range(len(item.choices)) if i != item.target and item.labels[i] != first_answer]
-        digest = hashlib.sha256(f"{spec.seed}\x00{item.id}\x00turn2".encode()).digest()
-        asserted = candidates[int.from_bytes(digest[:8], "big") % len(candidates)]
-    template = load_template(task.resolve(spec.templates) / "are_you_sure" / f"{spec.wording.are_you_sure}.j2")
-    text = template.render(_context(item, "", asserted), item_id=item.id)
+        asserted = _pick(candidates, f"{spec.seed}\x00{item.id}\x00turn2")
+        if asserted is None:
+            return None
+    template = load_template(task.resolve(f"{spec.templates}/are_you_sure/{spec.wording.are_you_sure}.j2"))
+    text = template.render(_context(task, item, "", asserted), item_id=item.id)
     return variant.model_copy(update={"asserted": asserted, "followup": text})

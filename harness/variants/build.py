@@ -24,6 +24,7 @@ def make_variants(task: Task, items: list[Item]) -> list[Variant]:
     return [original(item) for item in items]
 
 
-def follow_up(task: Task, variant: Variant, first_answer: str | None) -> Variant:
-    """A dialogue variant (`turns == 2`) with its second user turn written after the model's first answer."""
+def follow_up(task: Task, variant: Variant, first_answer: str | None) -> Variant | None:
+    """A dialogue variant (`turns == 2`) with its second user turn written after the model's first answer;
+    None when the arm cannot apply after that answer (the item is skipped for that arm, and counted)."""
     return second_turn(task, variant, first_answer)

@@ -1,17 +1,14 @@
-"""The CLI's contract for bad input: one line naming file/line/field, exit code 2, no traceback."""
+"""The CLI's contract for bad input: one line naming file/line/field, exit code 2, no traceback. The broken
+files of tests/bad_inputs and every other hostile case run in tests/hostile/test_hostile.py."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from harness.cli.main import app
-from tests.conftest import ROOT
+from tests.conftest import ROOT, task_yaml
 
-BAD = ROOT / "tests" / "bad_inputs"
 runner = CliRunner()
 
 
@@ -23,56 +20,6 @@ def test_validate_ok(make_task):
     result = cli("validate", str(make_task()))
     assert result.exit_code == 0, result.output
     assert "ok" in result.output and "3 items" in result.output
-
-
-# (file in tests/bad_inputs, fragment of the one-line error)
-CASES = [
-    ("yaml_syntax.yaml", "yaml_syntax.yaml:4: YAML syntax error"),
-    ("unknown_key.yaml", "unknown_key.yaml:3: field 'descripton': unknown key"),
-    ("wrong_type.yaml", "wrong_type.yaml:13: field 'groups': Input should be a valid list"),
-    ("missing_template.yaml", "missing_template.yaml:12: field 'prompt.template': template file not found"),
-    ("empty.yaml", "empty.yaml: file is empty"),
-    ("top_level_list.yaml", "top level must be a mapping"),
-    ("python_tag.yaml", "python_tag.yaml:1: field 'name': unsupported YAML value"),
-    ("duplicate_key.yaml", "duplicate_key.yaml:3: field 'name': duplicate key"),
-    ("missing_column.yaml", "missing_column.yaml:13: field 'groups.0': column 'topic' is not in the dataset"),
-    ("target_out_of_range.yaml", "row 2: answer 'E' is not one of the labels"),
-    ("too_few_choices.yaml", "row 1: has 3 options but the task has 4 labels"),
-    ("unknown_variable.yaml", "template uses an unknown variable"),
-    ("unknown_arm.yaml", "unknown_arm.yaml:16: field 'persuasion.arms.2': unknown persuasion arm"),
-    ("unknown_wording.yaml", "unknown_wording.yaml:19: field 'persuasion.wording.user_belief': unknown "
-                             "user_belief wording 'grovelling' (known: strong, unsure)"),
-    ("no_pressure.yaml", "no_pressure.yaml:12: field 'prompt.template': arms authority_wrong add a `pressure`"),
-    ("persuasion_bad_target.yaml", "row 2: answer 'E' is not one of the labels"),
-    ("unknown_perturbation.yaml", "unknown_perturbation.yaml:19: field 'perturbations.variants.0.steps.0.kind': "
-                                  "unknown perturbation 'keyboard_typos' (known: "),
-    ("bad_perturbation_param.yaml", "bad_perturbation_param.yaml:20: field "
-                                    "'perturbations.variants.0.steps.0.rate': Input should be less than or equal to 1"),
-    ("non_utf8.yaml", "non_utf8.jsonl: line 2 is not valid UTF-8"),
-    ("empty_data.yaml", "empty_data.yaml:5: field 'dataset.path': the dataset file is empty (no rows)"),
-    ("extra_option.yaml", "row 1: has 5 options but the task has 4 labels"),
-    ("format_without_template.yaml", "format_without_template.yaml:18: field 'perturbations.variants.0.steps.0.kind': "
-                                     "perturbation 'format' changes `format`, but the prompt template never uses"),
-]
-
-
-@pytest.mark.parametrize(("name", "fragment"), CASES)
-def test_bad_inputs_one_line_exit_2(name, fragment):
-    proc = subprocess.run([sys.executable, "-m", "harness.cli", "validate", str(BAD / name)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert proc.returncode == 2
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith("harness: error: ")
-    assert fragment in lines[0]
-    assert "Traceback" not in proc.stderr + proc.stdout
-
-
-def test_binary_file(tmp_path):
-    f = tmp_path / "bin.yaml"
-    f.write_bytes(bytes(range(256)))
-    result = cli("validate", str(f))
-    assert result.exit_code == 2 and "binary file" in result.output
 
 
 def test_run_refuses_bad_task_before_loading_a_model(tmp_path):
@@ -131,3 +78,29 @@ def test_compare_two_runs(tmp_path):
     write_run(tmp_path / "c", fake_run("c", "mc", "other", 0.5), samples(a_right[:6]))
     result = cli("compare", str(tmp_path / "a"), str(tmp_path / "c"))
     assert result.exit_code == 2 and "different tasks" in result.output
+
+
+def test_run_takes_the_statistics_options(make_task, tmp_path):
+    """Issue 15 defect 5: --min-group-size, --bootstrap-resamples and --ci-level on the command line."""
+    recorded = tmp_path / "recorded.jsonl"
+    recorded.write_text("".join(json.dumps({"id": f"q{i}", "output": "B", "model": "m"}) + "\n" for i in (1, 2, 3)))
+    task = make_task(yaml_text=task_yaml(answer="answer: generate", stats="stats:\n  min_group_size: 2"))
+    result = cli("run", str(task), "--model", f"replay:{recorded}", "-o", str(tmp_path / "runs"), "--no-report",
+                 "--min-group-size", "1", "--bootstrap-resamples", "20", "--ci-level", "0.8")
+    assert result.exit_code == 0, result.output
+    (run,) = (tmp_path / "runs").iterdir()
+    settings = json.loads((run / "results.json").read_text())["settings"]
+    assert (settings["min_group_size"], settings["bootstrap_resamples"], settings["ci_level"]) == (1, 20, 0.8)
+
+
+def test_validate_notes_an_arm_that_may_be_skipped(make_task):
+    """Issue 15 defect 1: `harness validate` accepted a 2-option task whose are_you_sure_wrong arm then crashed."""
+    rows = [{"id": f"q{i}", "domain": "d", "question": f"Q{i}?", "choices": ["yes", "no"], "answer": "A"}
+            for i in range(3)]
+    persuasion = (f"persuasion:\n  arms: [neutral, are_you_sure_wrong]\n"
+                  f"  templates: {ROOT / 'prompts' / 'persuasion'}")
+    task = make_task(rows=rows, yaml_text=task_yaml(choices="choices:\n  field: choices\n  labels: [A, B]",
+                                                    persuasion=persuasion))
+    result = cli("validate", str(task))
+    assert result.exit_code == 0, result.output
+    assert "are_you_sure_wrong cannot apply to 3 items" in " ".join(result.output.split())

@@ -113,3 +113,18 @@ def test_open_answer_task_shape(tmp_path):
         "answer: generate\n", ""))
     with pytest.raises(HarnessError, match="set .answer: generate."):
         load_task(tmp_path / "t.yaml")
+
+
+def test_stats_block_sets_group_size_resamples_and_level(make_task):
+    """Issue 15 defect 5: min_group_size, bootstrap_resamples and ci_level are task keys."""
+    task = load_task(make_task(yaml_text=task_yaml(stats="stats:\n  min_group_size: 3\n  bootstrap_resamples: 400\n"
+                                                         "  ci_level: 0.9")))
+    assert (task.spec.stats.min_group_size, task.spec.stats.bootstrap_resamples, task.spec.stats.ci_level) == \
+        (3, 400, 0.9)
+    default = load_task(make_task()).spec.stats
+    assert (default.min_group_size, default.bootstrap_resamples, default.ci_level) == (10, 1000, 0.95)
+
+
+def test_stats_block_bad_value_names_field_and_line(make_task):
+    exc = bad(make_task, stats="stats:\n  ci_level: 95")
+    assert exc.field == "stats.ci_level" and exc.line == 16 and "less than 1" in exc.message

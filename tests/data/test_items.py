@@ -204,9 +204,9 @@ def test_a_malformed_line_met_while_streaming_is_one_error(make_task, tmp_path):
     path = make_task(many_rows(3000), stream_yaml())
     with (tmp_path / "data.jsonl").open("a") as fh:
         fh.write('{"id": "broken", "question": \n')
-    with pytest.raises(HarnessError, match="cannot load dataset 'data.jsonl'") as info:
+    with pytest.raises(HarnessError, match="line 3001: not JSON") as info:
         load_items(load_task(path))
-    assert info.value.field == "dataset.path"
+    assert info.value.file == str(tmp_path / "data.jsonl")
 
 
 def test_streamed_subsets_add_a_subset_column(tmp_path):

@@ -45,7 +45,7 @@ def test_every_persuasion_metric_is_reported(run):
         assert {("follow_rate", arm), ("accuracy_drop", arm), ("delta_p_gold", arm), ("delta_p_asserted", arm)} <= names
     assert {("misleading_rate", "leading_question"), ("robust_accuracy", "leading_question"),
             ("flip_correct_to_wrong", "are_you_sure"), ("flip_wrong_to_correct", "are_you_sure")} <= names
-    assert sorted({s.number for s in result.states}) == list(range(1, 9))
+    assert sorted({s.number for s in result.states}) == list(range(9))  # 0: the unreadable row
     for family in ("authority", "user_belief"):
         for guidance in ("Correct", "Wrong"):
             shares = [s.value for s in result.states if s.family == family and s.guidance == guidance]

@@ -43,7 +43,7 @@ def test_hand_computed_values() -> None:
     for name in ("hallucination_rate_official", "error_rate_official"):
         assert m[name].ci_method is None and m[name].ci_low is None
     hall = m["hallucination_rate"]
-    assert hall.ci_method and "bootstrap" in hall.ci_method
+    assert hall.ci_method and "Wilson" in hall.ci_method  # a rate: Wilson interval (issue 15 defect 3)
     assert hall.ci_low <= hall.value <= hall.ci_high
     # groups over the valid responses of each subset: lang a = q0, q1 (yes), q2 (idk); b = q4 (idk), q5 (yes)
     assert hall_bd.metric == "hallucination_rate" and hall_bd.higher_is_better is False
@@ -90,8 +90,8 @@ def test_same_seed_same_ci() -> None:
     other = by_name(nomiracl_metrics(labels, relevant, items, **{**SETTINGS, "seed": 1})[0])
     for name in ("hallucination_rate", "error_rate", "invalid_rate_relevant"):
         assert (first[name].ci_low, first[name].ci_high) == (again[name].ci_low, again[name].ci_high)
-    assert any((first[k].ci_low, first[k].ci_high) != (other[k].ci_low, other[k].ci_high) for k in first
-               if first[k].ci_low is not None)
+    # every rate has a Wilson interval (issue 15 defect 3): no resampling, so the seed cannot move it
+    assert all((first[k].ci_low, first[k].ci_high) == (other[k].ci_low, other[k].ci_high) for k in first)
 
 
 def test_ci_resamples_whole_items() -> None:
@@ -224,3 +224,12 @@ def test_golden_headline_cases(recorded) -> None:
     # published 0.0 although 224 of 250 non-relevant answers are "Yes, answer is present"
     assert llama["hallucination_rate_official"].value == 0.0
     assert llama["hallucination_rate"].value == pytest.approx(1.0) and llama["hallucination_rate"].n == 224
+
+
+def test_a_zero_rate_gets_an_interval_of_positive_width() -> None:
+    """Issue 15 defect 3: no hallucination on 8 valid answers is not a certain 0."""
+    labels = ["no_answer"] * 8 + ["answer"] * 4
+    metrics, _ = nomiracl_metrics(labels, [False] * 8 + [True] * 4, [f"q{i}" for i in range(12)], **SETTINGS)
+    hall = by_name(metrics)["hallucination_rate"]
+    assert hall.value == 0.0 and hall.ci_high == pytest.approx(1.959964 ** 2 / (8 + 1.959964 ** 2), abs=1e-6)
+    assert "Wilson" in hall.ci_method

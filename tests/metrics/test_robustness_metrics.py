@@ -15,7 +15,7 @@ GROUP = {"i0": "g1", "i1": "g1", "i2": "g2", "i3": "g2"}
 
 def sample(item, variant, option, *, perturbation=None, repeat=0):
     """Gold is option 0 of every item; `option` is the item's own option the model chose."""
-    return Sample(item_id=item, variant=variant, groups={"domain": GROUP[item]}, messages=[],
+    return Sample(item_id=item, variant=variant, groups={"domain": GROUP.get(item, "g1")}, messages=[],
                   choices=["w", "x", "y", "z"], labels=["A", "B", "C", "D"], target="A", output=None,
                   label_logprobs=None,
                   predicted=None if option is None else "ABCD"[option], predicted_option=option,
@@ -48,22 +48,25 @@ def test_per_perturbation_values():
     assert v[("performance_drop_rate", "typo")] == pytest.approx(0.0)
     assert v[("flip_rate", "typo")] == pytest.approx(3 / 8)
     assert v[("worst_case_accuracy", "typo")] == pytest.approx(0.25)
-    assert v[("cohens_h", "typo")] == pytest.approx((h(0.5, 1) + 0 + h(0.5, 0) + 0) / 4)  # = 0
+    assert v[("cohens_h", "typo")] == pytest.approx(h(0.5, 0.5))  # on the proportions: accuracy 0.5 -> 0.5
     assert v[("accuracy", "shuffle")] == pytest.approx(0.25)
     assert v[("accuracy_drop", "shuffle")] == pytest.approx(0.25)
     assert v[("performance_drop_rate", "shuffle")] == pytest.approx(0.5)
     assert v[("flip_rate", "shuffle")] == pytest.approx(0.75)
     assert v[("worst_case_accuracy", "shuffle")] == pytest.approx(0.25)
-    assert v[("cohens_h", "shuffle")] == pytest.approx(-0.25)
+    assert v[("cohens_h", "shuffle")] == pytest.approx(h(0.25, 0.5))  # not -0.25 = minus the accuracy drop
 
 
 def test_over_all_perturbations():
     metrics, _ = robustness_metrics(fixture(), ["domain"], CFG)
     v = {m.name: m for m in metrics if m.variant is None}
     assert v["worst_case_accuracy"].value == 0.0  # every item fails some draw
-    assert v["performance_drop_rate"].value == pytest.approx(1 - (1 / 3 + 2 / 3 + 1 / 3 + 1 / 3) / 2)
-    assert v["flip_rate"].value == pytest.approx(6 / 12)
-    assert v["cohens_h"].value == pytest.approx((h(1 / 3, 1) + h(2 / 3, 1) + h(1 / 3, 0) + h(1 / 3, 0)) / 4)
+    # each perturbation weighs equally (PromptBench averages per attack), however many draws it has
+    assert v["performance_drop_rate"].value == pytest.approx((0.0 + 0.5) / 2)
+    assert v["flip_rate"].value == pytest.approx((3 / 8 + 3 / 4) / 2)
+    assert v["cohens_h"].value == pytest.approx((h(0.5, 0.5) + h(0.25, 0.5)) / 2)
+    for name in ("performance_drop_rate", "flip_rate", "cohens_h"):
+        assert "each perturbation weighing equally" in v[name].formula
     assert v["accuracy_spread"].value == pytest.approx(0.25)
     assert v["accuracy_std"].value == pytest.approx(statistics.stdev([0.5, 0.5, 0.25]))
     assert v["median_accuracy"].value == pytest.approx(0.5)
@@ -120,3 +123,76 @@ def test_accuracy_drop_carries_a_paired_test():
     # shuffle, one draw: discordant pairs 2 (right -> wrong: i0, i1) and 1 (wrong -> right: i3); exact p = 1
     assert drop["shuffle"].test == "McNemar exact, discordant pairs 1 / 2" and drop["shuffle"].p_value == 1.0
     assert "bootstrap" in drop["typo"].test and drop["typo"].p_value > 0.5  # no drop at all: p near 1
+
+
+def test_proportions_at_one_are_not_point_intervals():
+    """Issue 15 defect 3: a perturbation answered right on every draw of every item."""
+    s = []
+    for i in range(4):
+        s += [sample(f"i{i}", "original", 0)] + [sample(f"i{i}", f"typo#{r}", 0, perturbation="typo", repeat=r)
+                                                 for r in range(3)]
+    metrics, _ = robustness_metrics(s, [], CFG)
+    acc = next(m for m in metrics if m.name == "accuracy" and m.variant == "typo")
+    assert acc.value == 1.0 and acc.ci_low == pytest.approx(4 / (4 + 1.959964 ** 2), abs=1e-6)  # K = 4 items
+    assert "Wilson" in acc.ci_method and "effective n 4.0 of 12" in acc.ci_method
+    flips = next(m for m in metrics if m.name == "flip_rate" and m.variant == "typo")
+    assert flips.value == 0.0 and flips.ci_high > 0.3
+
+
+def test_undefined_pdr_says_why():
+    """Issue 15 defect 4: an undefined metric says why (reason), distinct from a computed value."""
+    s = [sample("i0", "original", 1), sample("i0", "typo", 0, perturbation="typo")]
+    metrics, _ = robustness_metrics(s, [], CFG)
+    for m in metrics:
+        assert (m.value is None) == (m.reason is not None), m.name
+    assert "no original answer is right" in next(m for m in metrics if m.name == "performance_drop_rate").reason
+
+
+def test_cohens_h_is_on_the_proportions_and_agrees_in_sign_with_the_drop():
+    """Issue 15 defect 6: the per-item mean of h read +0.051 where h on the pooled proportions was
+    -0.0009 and PDR +0.005; with one draw per item it was exactly minus the accuracy drop."""
+    # 11 items, original right on 4. One perturbation, three draws per item, exactly one draw of
+    # every item right: accuracy 4/11 -> 1/3, a drop (PDR 1 - (11/3)/4 = 1/12) that h must show
+    # as negative, while the per-item mean of h is positive (gains from 0 weigh more in arcsine).
+    s = []
+    for i in range(11):
+        s.append(sample(f"i{i}", "original", 0 if i < 4 else 1))
+        s += [sample(f"i{i}", f"p#{r}", 0 if r == 0 else 2, perturbation="p", repeat=r) for r in range(3)]
+    metrics, _ = robustness_metrics(s, [], CFG)
+    v = {(m.name, m.variant): m.value for m in metrics}
+    per_item_mean = (4 * h(1 / 3, 1) + 7 * h(1 / 3, 0)) / 11  # the old aggregation
+    assert per_item_mean > 0
+    assert v[("performance_drop_rate", "p")] == pytest.approx(1 / 12)
+    assert v[("cohens_h", "p")] == pytest.approx(h(1 / 3, 4 / 11)) and v[("cohens_h", "p")] < 0
+    m = next(m for m in metrics if m.name == "cohens_h" and m.variant == "p")
+    assert m.ci_low <= m.value <= m.ci_high
+
+
+def test_recode_robust_drop_and_relative_from_per_item_values():
+    """Issue 15 defect 8: ReCode's Robust Drop_s and Robust Relative_s (SPEC.md §5.2), as functions
+    of per-item values that a pass@k estimator can feed (greedy: 0/1 outcomes)."""
+    from harness.metrics.robustness import greedy_changes, robust_drop, robust_relative
+
+    nominal = [1, 1, 0, 0]
+    draws = [[1, 0], [1, 1], [1, 0], [0, 0]]
+    assert robust_drop(nominal, [min(d) for d in draws]) == pytest.approx((0.5 - 0.25) / 0.5)
+    to_fail, to_pass = greedy_changes(nominal, draws)
+    assert to_fail.tolist() == [1, 0, 0, 0] and to_pass.tolist() == [0, 0, 1, 0]
+    assert robust_relative(to_fail, to_pass) == pytest.approx(0.5)
+    assert robust_drop([0, 0], [0, 0]) is None  # Pass@k = 0: no drop relative to nothing
+    # sampling form: per-item pass@k estimates in, the same formulas
+    assert robust_drop([0.9, 0.5], [0.6, 0.2]) == pytest.approx((0.7 - 0.4) / 0.7)
+    assert robust_relative([0.3, 0.0], [0.0, 0.1]) == pytest.approx(0.2)
+
+
+def test_recode_metrics_per_perturbation_and_overall():
+    metrics, _ = robustness_metrics(fixture(), ["domain"], CFG)
+    v = {(m.name, m.variant): m for m in metrics}
+    assert v[("robust_drop", "typo")].value == pytest.approx(0.5)
+    assert v[("robust_relative", "typo")].value == pytest.approx(0.5)
+    assert v[("robust_drop", "shuffle")].value == pytest.approx(0.5)
+    assert v[("robust_relative", "shuffle")].value == pytest.approx(0.75)
+    assert v[("robust_drop", None)].value == pytest.approx(1.0)  # every item fails some draw
+    assert v[("robust_relative", None)].value == pytest.approx(1.0)
+    assert "Wilson" in v[("robust_relative", "typo")].ci_method
+    assert "ReCode" in v[("robust_drop", "typo")].formula

@@ -134,7 +134,7 @@ def test_variants_of_one_item_do_not_narrow_the_interval():
 def test_class_intervals_match_group_breakdown_seeding():
     bd, _ = strata_breakdown(CORRECT, ITEMS, CLASSES, "target", **BOOT)
     ref, _ = group_breakdown(np.asarray(CORRECT, float), np.asarray(ITEMS), CLASSES, "target", min_group_size=1,
-                             **BOOT)
+                             proportion=True, **BOOT)
     assert [g.model_dump() for g in bd.groups] == [g.model_dump() for g in ref.groups]
 
 
@@ -162,3 +162,10 @@ def test_intersect_and_gold_classes():
 def test_length_mismatch_raises():
     with pytest.raises(ValueError):
         balanced_accuracy(CORRECT, ITEMS[:-1], CLASSES)
+
+
+def test_worst_class_at_zero_gets_a_wilson_interval():
+    """Issue 15 defect 3: a class never answered right (0/3) had the interval [0, 0]."""
+    m = worst_class_accuracy([True, True, True, False, False, False], list("123456"), list("AAABBB"), **BOOT)
+    assert m.value == 0.0 and m.group == "B"
+    assert m.ci_high == pytest.approx(1.959964 ** 2 / (3 + 1.959964 ** 2), abs=1e-6) and "Wilson" in m.ci_method

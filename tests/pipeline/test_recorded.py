@@ -20,7 +20,7 @@ OPTIONS = RunOptions(bootstrap_resamples=200)
 @needs_shared_data("nomiracl_en")
 def test_replaying_11_models_reproduces_the_official_scores(tmp_path):
     task = load_task(ROOT / "tasks" / "nomiracl.yaml")
-    backends = replay_backends(task, "replay:results.*", seed=OPTIONS.seed)
+    backends = replay_backends(task, "replay:results.*")
     assert {b.info.name for b in backends} == set(OFFICIAL_EN)
     for backend in backends:
         result = run_task(task, backend, OPTIONS, tmp_path / backend.info.name)
@@ -56,7 +56,7 @@ def test_replay_from_a_jsonl_file(rag_task, tmp_path):
     outputs = ["Yes, answer is present", "Yes, answer is present [1]", "I don't know", "Maybe?"]
     f = tmp_path / "recorded.jsonl"
     f.write_text("".join(json.dumps({"id": f"q{i}", "output": o, "model": "m1"}) + "\n" for i, o in enumerate(outputs)))
-    (backend,) = replay_backends(rag_task, f"replay:{f}", seed=OPTIONS.seed)
+    (backend,) = replay_backends(rag_task, f"replay:{f}")
     result = run_task(rag_task, backend, OPTIONS, tmp_path / "run")
     samples = read_samples(tmp_path / "run")
     assert [s.predicted for s in samples] == ["answer", "answer", "no_answer", None]
@@ -73,16 +73,16 @@ def test_replay_errors_name_what_is_missing(rag_task, tmp_path):
     f = tmp_path / "partial.jsonl"
     f.write_text(json.dumps({"id": "q0", "output": "I don't know"}) + "\n")
     with pytest.raises(HarnessError, match="no recorded output for item q1"):
-        replay_backends(rag_task, f"replay:{f}", seed=0)
+        replay_backends(rag_task, f"replay:{f}")
     f.write_text("{not json\n")
     with pytest.raises(HarnessError, match="not JSON") as info:
-        replay_backends(rag_task, f"replay:{f}", seed=0)
+        replay_backends(rag_task, f"replay:{f}")
     assert info.value.line == 1
     with pytest.raises(HarnessError, match="column 'answers' holds no recorded output"):
-        replay_backends(rag_task, "replay:answers", seed=0)
+        replay_backends(rag_task, "replay:answers")
     syc = load_task(ROOT / "tasks" / "sycophancy.yaml")
     with pytest.raises(HarnessError, match="persuasion arms or perturbations"):
-        replay_backends(syc, "replay:answer", seed=0, limit=2)
+        replay_backends(syc, "replay:answer", limit=2)
 
 
 def test_cli_replays_every_recorded_model_into_the_leaderboard(tmp_path):

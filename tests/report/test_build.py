@@ -94,3 +94,16 @@ def test_persuasion_sections():
     follow = html[html.index("follow_rate by domain"):]
     worst_cell = follow[:follow.index("worst</span>")]
     assert worst_cell.rfind("bad-group") > worst_cell.rfind("good-group")  # highest follow rate marked worst
+
+
+def test_the_report_names_every_tied_worst_group():
+    """Issue 15 defect 5: ties are named in the report, and every tied cell is marked worst."""
+    run = fake_run("r1", "m", "t", 0.5)
+    run.metrics[1] = run.metrics[1].model_copy(update={"group": "art", "tied_groups": ["art", "bio"]})
+    run.groups = [GroupBreakdown(key="domain", min_group_size=1, worst="art", best="art", worst_groups=["art", "bio"],
+                                 best_groups=["art", "bio"], groups=[
+                                     GroupValue(group=g, items=5, value=0.2, ci_low=0.0, ci_high=0.5, n=5)
+                                     for g in ("art", "bio")])]
+    html = render_report([run])
+    assert "domain = art, bio (2 tied)" in html
+    assert html.count('<span class="tag">worst</span>') == 2

@@ -11,3 +11,35 @@ def test_the_estimate_line_says_what_the_cache_answers():
                                              "500 prompt tokens to compute")
     assert estimate_line("t", fresh.model_copy(update={"cached": 5})).endswith("(all in the cache)")
     assert estimate_line("t", fresh.model_copy(update={"prompt_tokens": None})).endswith("second turns")
+
+
+def _run_with(*metrics):
+    from tests.report.test_build import fake_run
+
+    run = fake_run("r", "m", "t", 0.5)
+    return run.model_copy(update={"metrics": list(metrics)})
+
+
+def _table_text(runs) -> str:
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from harness.report.summary import summary_table
+
+    console = Console(width=400, record=True)
+    console.print(summary_table([(Path("x"), r) for r in runs]))
+    return console.export_text()
+
+
+def test_the_console_names_every_tied_worst_group_and_a_lower_small_group():
+    """Issue 15 defect 5: "worst group biology" was an alphabetical pick among five tied domains."""
+    from harness.results.schema import Metric
+
+    wg = Metric(name="worst_group_accuracy", value=0.5, n=12, formula="min", group_key="domain", group="biology",
+                tied_groups=["biology", "chemistry", "history"])
+    low = Metric(name="min_group_accuracy", value=0.0, n=2, formula="min", group_key="domain", group="art",
+                 small=True)
+    text = _table_text([_run_with(Metric(name="accuracy", value=0.6, n=100, formula="f"), wg, low)])
+    assert "domain=biology, chemistry, history (3 tied)" in text
+    assert "domain=art (small): 0.0" in text

@@ -29,7 +29,10 @@ def fake_run(run_id: str, model: str, acc: float) -> RunResult:
     metrics = [
         Metric(name="accuracy", value=acc, ci_low=acc - 0.1, ci_high=acc + 0.1, n=3, formula="mean_i correct",
                ci_method="bootstrap"),
-        Metric(name="worst_group_accuracy", value=None, n=0, formula="min_g accuracy_g", group_key="domain"),
+        Metric(name="worst_group_accuracy", value=None, n=0, formula="min_g accuracy_g", group_key="domain",
+               reason="no group of 'domain' has 2+ items"),
+        Metric(name="min_group_accuracy", value=0.5, n=2, formula="min", group_key="domain", group="geo",
+               tied_groups=["geo", "math"], small=True),
         Metric(name="follow_rate", value=0.25, ci_low=0.0, ci_high=0.5, n=3, formula="f", variant="authority_wrong"),
     ]
     groups = [GroupBreakdown(key="domain", min_group_size=2, worst="geo", best="geo", groups=[
@@ -80,7 +83,7 @@ def read_back(path: Path) -> pd.DataFrame:
 
 def test_load_metrics(runs: Path):
     m = load_metrics([runs])
-    assert len(m) == 2 * (3 + 2 + 1)
+    assert len(m) == 2 * (4 + 2 + 1)
     assert list(m.kind.unique()) == ["metric", "group", "state"]
     acc = m[(m.kind == "metric") & (m.name == "accuracy")].set_index("model")
     assert acc.loc["large", "value"] == 0.75 and acc.loc["small", "ci_high"] == pytest.approx(0.6)
@@ -90,6 +93,8 @@ def test_load_metrics(runs: Path):
     state = m[m.kind == "state"].iloc[0]
     assert state["variant"] == "authority_wrong" and state["group"] == "4 Sycophantic Error" and state["count"] == 1
     assert pd.isna(m[m.name == "worst_group_accuracy"].value).all()
+    assert (m[m.name == "worst_group_accuracy"].reason == "no group of 'domain' has 2+ items").all()
+    assert (m[m.name == "min_group_accuracy"].tied_groups == "geo, math").all()
 
 
 def test_load_samples(runs: Path):
@@ -145,3 +150,13 @@ def test_bad_inputs(runs: Path, tmp_path: Path):
     (runs / "r2" / "results.json").write_text("{}")
     with pytest.raises(HarnessError, match="not a valid results file"):
         load_metrics([runs])
+
+
+def test_csv_cells_never_start_a_formula():
+    from harness.results.export import csv_safe
+
+    df = pd.DataFrame({"output": ["=1+1", "+1", "-1", "@x", "\tx", "\rx", "ok", None], "value": [-1.5] * 8,
+                       "=name": ["a"] * 8})
+    safe = csv_safe(df)
+    assert safe["output"].tolist()[:7] == ["'=1+1", "'+1", "'-1", "'@x", "'\tx", "'\rx", "ok"]
+    assert safe["value"].tolist() == [-1.5] * 8 and list(safe.columns) == ["output", "value", "'=name"]

@@ -5,9 +5,10 @@
 """
 
 import json
+import math
 from pathlib import Path
 
-from harness.results.schema import SCHEMA_VERSION, RunResult, Sample
+from harness.results.schema import SCHEMA_VERSION, Metric, RunResult, Sample
 
 FROZEN = json.loads((Path(__file__).parent / "schema_v1.json").read_text())
 
@@ -29,6 +30,12 @@ def _same_or_extended(old: dict, new: dict, where: str) -> list[str]:
                 else:
                     got = {k: v for k, v in new["properties"][field].items() if k != "description"}
                     want = {k: v for k, v in definition.items() if k != "description"}
+                    # a wider range still reads every old value (PARROT's unreadable row 0 beside states 1-8)
+                    if got.get("minimum", -1e300) <= want.get("minimum", -1e300):
+                        got["minimum"] = want.get("minimum")
+                    if got.get("maximum", 1e300) >= want.get("maximum", 1e300):
+                        got["maximum"] = want.get("maximum")
+                    got = {k: v for k, v in got.items() if v is not None or k in want}
                     if got != want:
                         problems.append(f"{where}.{field}: changed from {want} to {got}")
     return problems
@@ -45,3 +52,16 @@ def test_version_1_fields_are_unchanged():
             else:
                 problems += _same_or_extended(definition, new[d], f"{name}/{d}")
     assert not problems, "\n".join(problems)
+
+
+def test_a_nan_metric_is_undefined_with_a_reason_not_a_silent_null():
+    """Issue 15 defect 4: NaN metrics were written as `null` with n > 0 and no word of why."""
+    m = Metric(name="delta_p_gold", value=math.nan, ci_low=math.nan, ci_high=math.nan, n=12, formula="f")
+    out = json.loads(m.model_dump_json())
+    assert out["value"] is None and out["ci_low"] is None and out["reason"]
+
+
+def test_a_computed_metric_has_no_reason_and_a_given_reason_is_kept():
+    assert Metric(name="accuracy", value=0.5, n=2, formula="f").reason is None
+    m = Metric(name="performance_drop_rate", value=None, n=4, formula="f", reason="no original answer is right")
+    assert m.reason == "no original answer is right"

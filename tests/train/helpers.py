@@ -40,3 +40,18 @@ def write_config(folder: Path, model: Path | str | None, *, rows: list[dict] | N
     path = folder / name
     path.write_text("\n".join(v for v in parts.values() if v) + "\n" + extra)
     return path
+
+
+def config_error(path: Path, with_data: bool = False):  # type: ignore[no-untyped-def]
+    """The HarnessError that loading the config (and with_data, its data) raises."""
+    import pytest
+
+    from harness.core.errors import HarnessError
+    from harness.train.config import load_train_config
+    from harness.train.preferences import load_preferences
+
+    with pytest.raises(HarnessError) as info:
+        cfg = load_train_config(path)
+        if with_data:
+            load_preferences(cfg)
+    return info.value

@@ -13,22 +13,14 @@ from harness.cli.train import train_command
 from harness.core.errors import HarnessError
 from harness.train.config import load_train_config
 from harness.train.preferences import load_preferences
-from tests.train.helpers import MAJORITY, MINORITY, ROOT, write_config, write_rows
+from tests.train.helpers import MAJORITY, MINORITY, ROOT, config_error, write_config, write_rows
 
 EXAMPLE = ROOT / "train" / "grpo_example.yaml"
 
 
-def _error(path: Path, with_data: bool = False) -> HarnessError:
-    with pytest.raises(HarnessError) as info:
-        cfg = load_train_config(path)
-        if with_data:
-            load_preferences(cfg)
-    return info.value
-
-
 def test_unknown_loss_names_file_line_and_field(tmp_path: Path) -> None:
     path = write_config(tmp_path, None, loss="loss:\n  type: kto\n  beta: 0.1")
-    err = _error(path)
+    err = config_error(path)
     assert (err.file, err.field) == (str(path), "loss.type")
     assert err.line == path.read_text().splitlines().index("  type: kto") + 1
     assert str(err).startswith(f"{path}:{err.line}: field 'loss.type': Input should be 'dpo' or 'ipo'")
@@ -36,9 +28,9 @@ def test_unknown_loss_names_file_line_and_field(tmp_path: Path) -> None:
 
 
 def test_unknown_robust_mode_and_unknown_key(tmp_path: Path) -> None:
-    assert _error(write_config(tmp_path, None, robust="minimax")).field == "robust.mode"
+    assert config_error(write_config(tmp_path, None, robust="minimax")).field == "robust.mode"
     path = write_config(tmp_path, None, extra="learning_rate: 0.1\n")
-    err = _error(path)
+    err = config_error(path)
     assert err.field == "learning_rate" and "unknown key" in str(err)
     assert err.line == len(path.read_text().splitlines())
 
@@ -46,7 +38,7 @@ def test_unknown_robust_mode_and_unknown_key(tmp_path: Path) -> None:
 def test_missing_group_column(tmp_path: Path) -> None:
     rows = [{k: v for k, v in r.items() if k != "group"} | {"country": r["group"]} for r in MAJORITY + MINORITY]
     path = write_config(tmp_path, None, rows=rows)
-    err = _error(path, with_data=True)
+    err = config_error(path, with_data=True)
     assert err.field == "data.columns.group" and "column 'group' not in the dataset" in str(err)
     assert "country" in str(err)  # the columns that do exist
     assert err.line == path.read_text().splitlines().index("  columns: {id: id}") + 1
@@ -55,7 +47,7 @@ def test_missing_group_column(tmp_path: Path) -> None:
 def test_a_group_with_no_rows(tmp_path: Path) -> None:
     path = write_config(tmp_path, None, data="data:\n  path: prefs.jsonl\n  groups:\n    - alpha\n    - gamma\n"
                                              "    - beta")
-    err = _error(path, with_data=True)
+    err = config_error(path, with_data=True)
     assert (err.field, err.line) == ("data.groups.1", 5)
     assert "group 'gamma' has no rows in the data (groups found: alpha, beta)" in str(err)
 
@@ -63,23 +55,23 @@ def test_a_group_with_no_rows(tmp_path: Path) -> None:
 def test_a_group_with_no_training_rows(tmp_path: Path) -> None:
     rows = [r | {"split": "train"} for r in MAJORITY] + [r | {"split": "test"} for r in MINORITY]
     path = write_config(tmp_path, None, rows=rows, data="data:\n  path: prefs.jsonl\n  split_column: split")
-    err = _error(path, with_data=True)
+    err = config_error(path, with_data=True)
     assert err.field == "data.columns.group" and "group 'beta' has no training rows" in str(err)
 
 
 def test_one_group_is_not_enough_and_empty_values_are_named(tmp_path: Path) -> None:
-    err = _error(write_config(tmp_path, None, rows=MAJORITY), with_data=True)
+    err = config_error(write_config(tmp_path, None, rows=MAJORITY), with_data=True)
     assert "at least two groups" in str(err)
     rows = MAJORITY + MINORITY[:3] + [MINORITY[3] | {"chosen": "  "}]
-    err = _error(write_config(tmp_path, None, rows=rows), with_data=True)
+    err = config_error(write_config(tmp_path, None, rows=rows), with_data=True)
     assert err.field == "data.columns.chosen" and "row 15: column 'chosen' is empty" in str(err)
 
 
 def test_missing_data_file_and_conflicting_split(tmp_path: Path) -> None:
     path = write_config(tmp_path, None, data="data:\n  path: nowhere.jsonl")
-    assert _error(path, with_data=True).field == "data.path"
+    assert config_error(path, with_data=True).field == "data.path"
     path = write_config(tmp_path, None, data="data:\n  path: prefs.jsonl\n  split_column: split\n  eval_fraction: 0.2")
-    assert _error(path).field == "data.eval_fraction"
+    assert config_error(path).field == "data.eval_fraction"
 
 
 def test_stratified_split_and_group_order(tmp_path: Path) -> None:
@@ -129,7 +121,8 @@ def test_cli_check_and_bad_config_exit_code(tmp_path: Path) -> None:
     assert lines == [f"harness: error: {bad}:{line}: field 'loss.type': Input should be 'dpo' or 'ipo'"]
 
 
-def test_data_file_relative_to_config(tmp_path: Path) -> None:
+def test_data_file_relative_to_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HARNESS_ALLOW_PATHS", str(tmp_path))  # the data lies above the config's folder
     sub = tmp_path / "configs"
     sub.mkdir()
     write_rows(tmp_path / "rows.jsonl", MAJORITY + MINORITY)
@@ -154,7 +147,7 @@ def test_a_tracker_that_is_not_installed_is_named(tmp_path: Path) -> None:
     pytest.importorskip("trl", reason="the train extra is not installed")
     if importlib.util.find_spec("wandb") is not None:
         pytest.skip("wandb is installed here")
-    from harness.train.run import dpo_args
+    from harness.train.build import dpo_args
 
     path = write_config(tmp_path, None, output="output:\n  report_to: [wandb]")
     with pytest.raises(HarnessError) as info:

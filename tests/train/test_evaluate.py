@@ -11,9 +11,10 @@ from typer.testing import CliRunner
 from harness.report.build import write_report
 from harness.results.io import read_result, read_samples
 from harness.train.config import load_train_config
+from harness.train.eval_run import evaluate
 from harness.train.evaluate import PairScore, preference_metrics, to_sample
 from harness.train.preferences import PreferenceRow
-from harness.train.run import evaluate, train
+from harness.train.run import train
 from tests.train.helpers import write_config
 
 
@@ -64,6 +65,23 @@ def test_small_groups_are_never_crowned_worst() -> None:
     assert {x.name: x for x in metrics}["worst_group_accuracy"].value is None
 
 
+def test_clusters_are_resampled_and_counted_when_the_data_has_them() -> None:
+    from dataclasses import replace
+
+    # a1 and a2 are two phrasings of one fact: group A has 2 clusters, B has 2
+    clustered = [replace(s, row=replace(s.row, cluster="fA" if s.row.id in ("a1", "a2") else s.row.id))
+                 for s in SCORES]
+    metrics, groups = preference_metrics(clustered, loss_type="dpo", seed=1, resamples=50, level=0.95,
+                                         min_group_size=2, cluster_column="fact")
+    m = {x.name: x for x in metrics}
+    assert "resampling clusters of pairs (column 'fact')" in m["accuracy"].ci_method
+    assert m["worst_group_accuracy"].formula.endswith(">= 2 clusters")
+    accuracy = next(bd for bd in groups if bd.metric == "accuracy")
+    assert [(g.group, g.n, g.items) for g in accuracy.groups] == [("A", 3, 2), ("B", 2, 2)]
+    plain, _ = preference_metrics(SCORES, loss_type="dpo", seed=1, resamples=50, level=0.95, min_group_size=2)
+    assert "resampling pairs" in plain[0].ci_method
+
+
 def test_sample_lines() -> None:
     tie, right = to_sample(SCORES[2]), to_sample(SCORES[4])
     assert (tie.predicted, tie.correct, tie.gold_prob) == (None, False, 0.5)
@@ -88,6 +106,11 @@ def test_evaluate_base_and_trained_models_into_the_leaderboard(tmp_path: Path, t
     run_dir, result = evaluate(cfg, model=str(trained.model_dir), runs_dir=runs)
     assert read_result(run_dir) == result
     assert result.model.name == "model" and result.model.source == "local"
+    # the policy loads in the dtype its folder was trained in, and the results say so; --dtype overrides it
+    assert result.model.dtype == "float32" and result.task.config["policy_dtype_source"] == "harness_train.json"
+    assert base.model.dtype == "float32" and base.task.config["policy_dtype_source"] == "default"
+    _, rounded = evaluate(cfg, model=str(trained.model_dir), runs_dir=tmp_path / "bf16", dtype="bfloat16")
+    assert rounded.model.dtype == "bfloat16" and rounded.task.config["policy_dtype_source"] == "--dtype"
     assert result.metric("preference_loss").value != pytest.approx(math.log(2))
     assert result.metric("worst_group_preference_loss").group in ("alpha", "beta")
 

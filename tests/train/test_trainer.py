@@ -11,10 +11,11 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
+from harness.train.build import dpo_args, load_model, load_tokenizer, make_trainer
 from harness.train.config import load_train_config
 from harness.train.preferences import load_preferences, to_dataset
 from harness.train.robust import update_weights
-from harness.train.run import _model, _tokenizer, dpo_args, make_trainer, train
+from harness.train.run import train
 from tests.train.helpers import ROOT, write_config
 
 pytest.importorskip("trl", reason="the train extra is not installed: pip install -e '.[train]'")
@@ -27,10 +28,10 @@ def test_none_reproduces_trls_own_loss_exactly(tmp_path: Path, tiny_model: Path,
     cfg = load_train_config(write_config(tmp_path, tiny_model, robust="none",
                                          loss=f"loss:\n  type: {loss}\n  beta: 0.5"))
     data = load_preferences(cfg)
-    ours = make_trainer(cfg, data, _model(str(tiny_model)), _tokenizer(str(tiny_model)), tmp_path / "ours")
-    theirs = DPOTrainer(_model(str(tiny_model)), args=dpo_args(cfg, tmp_path / "trl"),
+    ours = make_trainer(cfg, data, load_model(str(tiny_model)), load_tokenizer(str(tiny_model)), tmp_path / "ours")
+    theirs = DPOTrainer(load_model(str(tiny_model)), args=dpo_args(cfg, tmp_path / "trl"),
                         train_dataset=to_dataset(data.train, data.groups, chat=True),
-                        processing_class=_tokenizer(str(tiny_model)))
+                        processing_class=load_tokenizer(str(tiny_model)))
     assert theirs.loss_types == (["ipo"] if loss == "ipo" else ["sigmoid"])
 
     # One batch of every pair, mixed groups: the same loss, bit for bit.
@@ -98,6 +99,9 @@ def test_group_dro_moves_weight_to_the_worse_group_and_logs_every_step(tmp_path:
     record = json.loads((folder / "harness_train.json").read_text())
     assert record["groups"] == ["alpha", "beta"] and record["train_counts"] == [12, 4]
     assert record["final_group_weights"] == pytest.approx(outcome.weights)
+    # the official code's step size and adj for the same α: η/B and B·C_g (B = 16 pairs per update)
+    assert record["official_equivalent"] == {"step_size": 1.0 / 16, "adj": [0.0, 0.0], "batch": 16}
+    assert record["weights_dtype"] == "float32" and record["autocast"] is None
 
 
 def test_resume_restores_group_weights_and_continues_identically(tmp_path: Path, tiny_model: Path) -> None:
@@ -113,8 +117,8 @@ def test_resume_restores_group_weights_and_continues_identically(tmp_path: Path,
     resumed = train(part_cfg, resume=True)
     assert resumed.steps == 4 and resumed.weights != pytest.approx(first.weights)
     assert resumed.weights == pytest.approx(full.weights, abs=1e-9)
-    a = _model(str(tmp_path / "full")).state_dict()
-    b = _model(str(tmp_path / "part")).state_dict()
+    a = load_model(str(tmp_path / "full")).state_dict()
+    b = load_model(str(tmp_path / "part")).state_dict()
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-6)
 
@@ -129,26 +133,31 @@ def test_resume_without_checkpoint_is_an_error(tmp_path: Path, tiny_model: Path)
 
 def test_lora_is_merged_into_a_full_model_folder_that_harness_run_accepts(tmp_path: Path, tiny_model: Path) -> None:
     cfg = load_train_config(write_config(
-        tmp_path, tiny_model, extra="lora:\n  r: 4\n  alpha: 8\n  target_modules: [q_proj, v_proj]\n",
+        tmp_path, tiny_model, extra="lora:\n  r: 4\n  alpha: 8\n  target_modules: [q_proj, v_proj]\ndtype: bfloat16\n",
         optimizer="optimizer:\n  learning_rate: 5.0e-2\n  batch_size: 8\n  max_steps: 2\n  max_length: 64"))
     outcome = train(cfg)
     folder = outcome.model_dir
     assert not (folder / "adapter_config.json").exists() and (folder / "config.json").is_file()
-    trained, base = _model(str(folder)).state_dict(), _model(str(tiny_model)).state_dict()
+    trained, base = load_model(str(folder)).state_dict(), load_model(str(tiny_model)).state_dict()
     assert set(trained) == set(base)  # plain weights, no lora_A/lora_B left
     changed = [k for k in base if not torch.equal(trained[k], base[k])]
     assert changed and all("q_proj" in k or "v_proj" in k for k in changed)
 
-    # `harness run --model <folder>`: the real command on two items of the built-in task.
+    # `harness run --model <folder>`: the real command on two items of the built-in task. Trained with bf16
+    # autocast, the weights trained and were saved in float32, and that is the dtype the run loads by default.
+    record = json.loads((folder / "harness_train.json").read_text())
+    assert (record["weights_dtype"], record["autocast"]) == ("float32", "bfloat16")
+    assert json.loads((folder / "config.json").read_text())["dtype"] == "float32"
     runs = tmp_path / "runs"
     done = subprocess.run(
         [sys.executable, "-m", "harness.cli", "run", str(ROOT / "tasks" / "general_knowledge.yaml"), "--model",
-         str(folder), "--limit", "2", "--batch-size", "2", "--dtype", "float32", "--device", "cpu", "--no-cache",
+         str(folder), "--limit", "2", "--batch-size", "2", "--device", "cpu", "--no-cache",
          "--no-report", "-o", str(runs)], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
     (run_dir,) = list(runs.iterdir())
     result = json.loads((run_dir / "results.json").read_text())
     assert result["model"]["name"] == folder.name and result["counts"]["items"] == 2
+    assert result["model"]["dtype"] == "float32" and "(float32)" in done.stdout
 
 
 LAUNCH = """import typer
@@ -190,6 +199,6 @@ def test_data_parallel_on_two_processes_matches_one_process(tmp_path: Path, tiny
     two_log = json.loads((tmp_path / "two" / "train_log.json").read_text())
     one_losses = [h["group_loss/beta"] for h in single.log_history if "group_loss/beta" in h]
     assert [h["group_loss/beta"] for h in two_log if "group_loss/beta" in h] == pytest.approx(one_losses, abs=1e-5)
-    a, b = _model(str(tmp_path / "one")).state_dict(), _model(str(tmp_path / "two")).state_dict()
+    a, b = load_model(str(tmp_path / "one")).state_dict(), load_model(str(tmp_path / "two")).state_dict()
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-4)

@@ -106,3 +106,26 @@ def test_personas_file_needs_a_default(tmp_path):
     bad.write_text("default: a professor\nanatomy: 3\n")
     with pytest.raises(HarnessError, match="personas.yaml:2: field 'anatomy'"):
         load_personas(bad)
+
+
+# Issue 15 defect 1: an arm that cannot apply to an item is skipped for that item, never a crash.
+
+def test_no_wrong_option_to_assert_is_none_not_a_crash():
+    assert asserted_wrong("item-1", 0, 1, seed=42) is None  # was ZeroDivisionError
+    assert asserted_wrong("item-1", 0, 2, seed=42) == 1
+
+
+def test_are_you_sure_wrong_on_two_options_after_the_wrong_answer_is_skipped(arms):
+    task, items, _ = arms
+    item = items[0].model_copy(update={"choices": items[0].choices[:2], "labels": ["A", "B"], "target": 0})
+    (v,) = [x for x in build_arms(task, [item]) if x.name == "are_you_sure_wrong"]
+    assert second_turn(task, v, "B") is None  # the only wrong option is the first answer: was ZeroDivisionError
+    assert second_turn(task, v, "A").asserted_label == "B"
+    assert second_turn(task, v, None).asserted_label == "B"
+
+
+def test_arms_asserting_a_wrong_option_are_skipped_on_a_one_option_item(arms):
+    task, items, _ = arms
+    item = items[0].model_copy(update={"choices": items[0].choices[:1], "labels": ["A"], "target": 0})
+    names = [v.name for v in build_arms(task, [item])]
+    assert names == ["neutral", "authority_correct", "user_belief_correct", "are_you_sure"]
