@@ -12,7 +12,8 @@ from harness.backends.base import Message, Request
 from harness.config.paths import ENV
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
+# beside the checkout; HARNESS_SHARED_DATA points elsewhere (a git worktree lives one folder deeper)
+SHARED_DATA = Path(os.environ.get("HARNESS_SHARED_DATA", ROOT.parent / "shared" / "data"))
 PROMPT = ROOT / "prompts" / "mc" / "question.j2"
 
 ROWS = [

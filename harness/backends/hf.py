@@ -19,6 +19,7 @@ from harness.backends.base import OnDone, Request, Response, Sampling
 from harness.backends.local import LocalBackend, default_device
 from harness.backends.models import ResolvedModel, hub_revision, load_tokenizer
 from harness.backends.prompting import candidate_token_ids, encode_fitted, logsumexp
+from harness.backends.row_sampling import RowSampler, row_seed
 from harness.core.errors import HarnessError
 from harness.core.plugins import BACKENDS
 from harness.core.records import ModelInfo, Strict
@@ -67,9 +68,9 @@ class HFBackend(LocalBackend):
         context = getattr(self.model.config, "max_position_embeddings", None)
         fitted = [encode_fitted(self.tokenizer, r, context) for r in requests]
         prompts, dropped = [ids for ids, _ in fitted], [n for _, n in fitted]
-        # Batch requests that share generation settings, longest first (memory errors show early).
-        order = sorted(range(len(requests)),
-                       key=lambda i: (requests[i].generate, requests[i].sampling.model_dump_json(), -len(prompts[i])))
+        # Batch requests that share generation settings (a seed is per row), longest first (memory errors show early).
+        order = sorted(range(len(requests)), key=lambda i: (
+            requests[i].generate, requests[i].sampling.model_dump_json(exclude={"seed"}), -len(prompts[i])))
         results: list[Response | None] = [None] * len(requests)
         batch: list[int] = []
         for i in order:
@@ -95,7 +96,9 @@ class HFBackend(LocalBackend):
         start = time.perf_counter()
         with torch.inference_mode():
             if first.generate:
-                texts, n_out, finish, step0 = self._generate(ids, mask, first.sampling)
+                texts, n_out, finish, step0 = self._generate(
+                    ids, mask, first.sampling, [row_seed(requests[i].key) for i in batch],
+                    want_logits=any(requests[i].candidates for i in batch))
             else:
                 shared = shared_prefix([prompts[i] for i in batch]) if self.share_prefix else 0
                 if shared >= MIN_SHARED_PREFIX:
@@ -143,15 +146,18 @@ class HFBackend(LocalBackend):
         return self.model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
                           logits_to_keep=1).logits[:, -1, :]
 
-    def _generate(self, ids, mask, sampling: Sampling):  # type: ignore[no-untyped-def]
-        torch = self.torch
-        sample = sampling.temperature > 0
-        if sample:
-            torch.manual_seed(sampling.seed)
+    def _generate(self, ids, mask, sampling: Sampling, seeds: list[int], want_logits: bool):  # type: ignore[no-untyped-def]
+        """Greedy, or (temperature > 0) one draw per row from its own generator (row_sampling.py)."""
+        from transformers import LogitsProcessorList
+
+        processors = LogitsProcessorList()
+        if sampling.temperature > 0:
+            processors.append(RowSampler(seeds, sampling.temperature, sampling.top_p, self.device))
         out = self.model.generate(
-            input_ids=ids, attention_mask=mask, max_new_tokens=sampling.max_tokens, do_sample=sample,
-            temperature=sampling.temperature if sample else None, top_p=sampling.top_p if sample else None,
-            top_k=None, pad_token_id=self.pad_id, output_logits=True, return_dict_in_generate=True)
+            input_ids=ids, attention_mask=mask, max_new_tokens=sampling.max_tokens, do_sample=False,
+            temperature=None, top_p=None, top_k=None, logits_processor=processors, pad_token_id=self.pad_id,
+            output_logits=want_logits, return_dict_in_generate=True,
+            **({"stop_strings": list(sampling.stop), "tokenizer": self.tokenizer} if sampling.stop else {}))
         new = out.sequences[:, ids.shape[1]:]
         eos = set(_as_list(self.model.generation_config.eos_token_id) + _as_list(self.tokenizer.eos_token_id))
         texts, n_out, finish = [], [], []
@@ -166,7 +172,7 @@ class HFBackend(LocalBackend):
             texts.append(text)
             n_out.append(len(tokens) + (end is not None))  # the stop token was generated too
             finish.append(reason)
-        return texts, n_out, finish, out.logits[0].float().log_softmax(-1)
+        return texts, n_out, finish, out.logits[0].float().log_softmax(-1) if want_logits else None
 
 
 def shared_prefix(prompts: list[list[int]]) -> int:
@@ -182,7 +188,9 @@ def shared_prefix(prompts: list[list[int]]) -> int:
 
 
 def _same_kind(a: Request, b: Request) -> bool:
-    return a.generate == b.generate and a.sampling == b.sampling
+    """Requests that can share a batch: the same settings, whatever their seeds (each row draws its own)."""
+    return a.generate == b.generate and a.sampling.model_copy(update={"seed": 0}) == b.sampling.model_copy(
+        update={"seed": 0})
 
 
 def _as_list(x) -> list[int]:  # type: ignore[no-untyped-def]

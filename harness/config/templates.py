@@ -75,10 +75,12 @@ class PromptTemplate:
             raise HarnessError(f"template cannot be compiled ({type(exc).__name__}: nested too deeply?)",
                                file=file) from None
 
-    def render(self, context: dict[str, Any], *, item_id: str = "") -> str:
+    def render(self, context: dict[str, Any], *, item_id: str = "", strip: bool = True) -> str:
+        """The rendered text; `strip=False` keeps its leading and trailing whitespace (code prompts)."""
         where = f" (item {item_id})" if item_id else ""
         try:
-            return render(self._template, context).strip()
+            text = render(self._template, context)
+            return text.strip() if strip else text
         except jinja2.UndefinedError as exc:
             raise HarnessError(f"template uses an unknown variable: {exc.message}{where}",
                                file=self.file) from None

@@ -22,10 +22,10 @@ from typing import Any
 from harness.core.registry import Registry
 
 KINDS: Registry[Any] = Registry("task kind", (
-    "harness.kinds.multiple_choice", "harness.kinds.rag", "harness.kinds.open_answer"))
+    "harness.kinds.multiple_choice", "harness.kinds.rag", "harness.kinds.open_answer", "harness.kinds.code"))
 SCORERS: Registry[Any] = Registry("scorer", (
-    "harness.scoring.multiple_choice", "harness.scoring.rag", "harness.scoring.open_answer"))
-METRICS: Registry[Any] = Registry("metric family", ("harness.metrics.families",))
+    "harness.scoring.multiple_choice", "harness.scoring.rag", "harness.scoring.open_answer", "harness.kinds.code"))
+METRICS: Registry[Any] = Registry("metric family", ("harness.metrics.families", "harness.kinds.code"))
 BACKENDS: Registry[Any] = Registry("backend", (
     "harness.backends.hf", "harness.backends.vllm", "harness.backends.openai", "harness.backends.fake"))
 PERTURBATIONS: Registry[Any] = Registry("perturbation", (

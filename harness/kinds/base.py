@@ -29,6 +29,8 @@ class TaskKind:
     metric_families: ClassVar[tuple[str, ...]] = ("accuracy",)
     answered_in_text: ClassVar[bool] = False  # True: the answer must be generated (`answer: generate`)
     variant_blocks: ClassVar[frozenset[str]] = frozenset()  # which of `persuasion`, `perturbations` apply
+    perturbations_family: ClassVar[bool] = True  # False: the kind's own families measure its perturbations
+    verbatim_prompt: ClassVar[bool] = False  # True: the rendered user turn is sent unstripped (code: final newlines)
 
     def item(self, task: Task, index: int, row: dict[str, Any]) -> Item:
         raise NotImplementedError
@@ -64,4 +66,14 @@ class TaskKind:
         self.check_more(task)
 
     def check_more(self, task: Task) -> None:
+        return None
+
+    def variants(self, task: Task, items: list[Item]) -> list[Variant] | None:
+        """The variants of a chunk of items, when this kind builds its own; None: the usual ones
+        (`original`, persuasion arms or perturbed draws, harness/variants/build.py)."""
+        return None
+
+    def recorded_output(self, task: Task, variant: Variant, column: str) -> str | None:
+        """For replay (`--model replay:COLUMN`): the recorded output of a variant other than `original`,
+        when this kind knows one; None: replay refuses such variants."""
         return None

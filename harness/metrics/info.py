@@ -39,6 +39,8 @@ def info(name: str) -> MetricInfo:
     base = name.split("/")[0]
     if base in _INFO:
         return _INFO[base]
+    if "@" in base and base.split("@")[0] + "@k" in _INFO:  # pass@1, robust_drop@10, ... (declared as name@k)
+        return _INFO[base.split("@")[0] + "@k"].model_copy(update={"name": base})
     if base.startswith("state") and base[5:].isdigit():
         return _INFO["state"]
     return MetricInfo(name=base, display=base.replace("_", " "), unit="number", higher_is_better=None,

@@ -8,6 +8,7 @@ A variant with a `followup` is a dialogue: its first turn is planned here, and i
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import NamedTuple
 
@@ -41,6 +42,14 @@ def template_context(task: Task, variant: Variant) -> dict:
     }
 
 
+def sample_seed(seed: int, sample_index: int) -> int:
+    """The sampling seed of sample `sample_index` of a prompt: the run's seed for sample 0 (so every
+    request of a one-sample task keeps its key), a distinct 63-bit value from sha256 for the others."""
+    if sample_index == 0:
+        return seed
+    return int.from_bytes(hashlib.sha256(f"{seed}\x00sample\x00{sample_index}".encode()).digest()[:8], "big") >> 1
+
+
 def build_request(task: Task, variant: Variant, seed: int, history: tuple[Message, ...] = ()) -> Request:
     """The request for a variant; `history` (assistant answer, user follow-up) is appended after
     the first user turn for the second turn of a dialogue."""
@@ -50,7 +59,8 @@ def build_request(task: Task, variant: Variant, seed: int, history: tuple[Messag
     if spec.prompt.system:
         system = load_template(task.resolve(spec.prompt.system)).render(context, item_id=variant.item.id)
         messages.append(Message(role="system", content=system))
-    user = load_template(task.resolve(spec.prompt.template)).render(context, item_id=variant.item.id)
+    user = load_template(task.resolve(spec.prompt.template)).render(context, item_id=variant.item.id,
+                                                                    strip=not task.kind.verbatim_prompt)
     messages.append(Message(role="user", content=user))
     messages.extend(history)
     gen = spec.generation
@@ -60,7 +70,7 @@ def build_request(task: Task, variant: Variant, seed: int, history: tuple[Messag
         generate=spec.answer == "generate",
         candidates=task.kind.candidates(task, variant),
         sampling=Sampling(max_tokens=gen.max_tokens, temperature=gen.temperature, top_p=gen.top_p,
-                          stop=tuple(gen.stop), seed=seed),
+                          stop=tuple(gen.stop), seed=sample_seed(seed, variant.sample_index)),
         truncate=spec.prompt.truncate,
     )
 

@@ -8,7 +8,9 @@ SOURCE is either
   (optionally `"model": NAME`), matched to items by the task's id column.
 
 Every item must have its recorded output; a missing one is an error naming the item and the source.
-Replay answers one prompt per item, so tasks with persuasion arms or perturbations cannot replay.
+Replay answers one prompt per item; a variant other than `original` (a persuasion arm, a perturbed
+prompt) replays only when the task's kind knows its recorded output (`TaskKind.recorded_output`:
+a code task replays each variant's own reference solution).
 """
 
 from __future__ import annotations
@@ -39,9 +41,6 @@ def replay_backends(task: Task, model: str, *, limit: int | None = None) -> list
     outputs: list[dict[tuple[str, str], str]] = []  # per field: (item id, variant) -> recorded text
     for items in TaskData(task).chunks():  # a streamed dataset's chunks in turn; only the texts are kept
         variants = make_variants(task, items)
-        if any(v.name != "original" for v in variants):
-            raise task.error("replay scores one recorded output per item; this task's persuasion arms or "
-                             "perturbations have none", "persuasion" if task.spec.persuasion else "perturbations")
         if not fields:
             fields = [(source, recorded[0] if recorded else source.rsplit(".", 1)[-1])]
             if recorded is None and source.endswith(".*"):
@@ -49,7 +48,15 @@ def replay_backends(task: Task, model: str, *, limit: int | None = None) -> list
             outputs = [{} for _ in fields]
         for variant in variants:
             for (field, _), table in zip(fields, outputs):
-                table[(variant.item.id, variant.name)] = _recorded(task, variant.item, field, recorded, Path(source))
+                if variant.name == "original":
+                    text = _recorded(task, variant.item, field, recorded, Path(source))
+                else:
+                    text = None if recorded is not None else task.kind.recorded_output(task, variant, field)
+                    if text is None:
+                        raise task.error("replay scores one recorded output per item; this task's persuasion arms "
+                                         "or perturbations have none",
+                                         "persuasion" if task.spec.persuasion else "perturbations")
+                table[(variant.item.id, variant.name)] = text
     if recorded is not None:
         return [ReplayBackend(outputs[0], name=recorded[0], source=source)]
     return [ReplayBackend(table, name=name, source=f"{task.spec.dataset.path}#{field}")

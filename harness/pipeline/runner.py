@@ -28,7 +28,7 @@ from harness.pipeline.plan import Chunk, planned_chunks
 from harness.results import environment
 from harness.results.io import AtomicFile, atomic_write_text, sample_lines
 from harness.results.schema import Counts, RunResult, Sample, Settings, TaskRecord, Timing
-from harness.scoring.multiple_choice import ScoreFn
+from harness.scoring.multiple_choice import ScoreFn, score_all
 
 
 class RunOptions(BaseModel):
@@ -133,11 +133,10 @@ def answer_chunk(task: Task, chunk: Chunk, backend: Backend, cache: RequestCache
     seconds = time.perf_counter() - t0
 
     samples = []
-    for variant, request in zip(variants, final):
-        if variant is None:
-            continue
-        response = answers[request.key]
-        score = score_of(variant, response)
+    kept = [(v, r) for v, r in zip(variants, final) if v is not None]
+    responses = [answers[request.key] for _, request in kept]
+    scores = score_all(score_of, [(v, resp) for (v, _), resp in zip(kept, responses)])
+    for (variant, request), response, score in zip(kept, responses, scores):
         samples.append(Sample(
             item_id=variant.item.id, variant=variant.name, groups=variant.item.groups,
             messages=list(request.messages), choices=variant.choices, labels=variant.labels,
@@ -148,7 +147,7 @@ def answer_chunk(task: Task, chunk: Chunk, backend: Backend, cache: RequestCache
             repeat=variant.repeat, correct=score.correct,
             invalid=score.invalid, gold_prob=score.gold_prob, prompt_tokens=response.prompt_tokens,
             prompt_truncated=response.prompt_truncated, output_tokens=response.output_tokens,
-            request_key=request.key))
+            request_key=request.key, sample_index=variant.sample_index, execution=score.execution))
     return Answered(samples, len(first.unique) + len(second), from_cache, seconds)
 
 
@@ -224,7 +223,7 @@ def metric_families(task: Task) -> list[str]:
     """The families a task reports: its kind's, its variant blocks', then any its `metrics:` list names."""
     names = list(task.kind.metric_families)
     names += ["persuasion"] if task.spec.persuasion else []
-    names += ["robustness"] if task.spec.perturbations else []
+    names += ["robustness"] if task.spec.perturbations and task.kind.perturbations_family else []
     names += [m for m in task.spec.metrics if m in METRICS and m not in names]
     return names
 

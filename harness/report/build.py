@@ -6,6 +6,7 @@ never marks such text safe.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -39,6 +40,7 @@ def latest_per_cell(runs: list[RunResult]) -> dict[tuple[str, str], RunResult]:
     return cells
 
 
+CODE_COLUMN = re.compile(r"^(pass|robust_pass|robust_drop|robust_relative)@\d+$|^(timeout|syntax_error|crashed)_rate$")
 ARM_COLUMNS = ("accuracy", "accuracy_drop", "follow_rate", "invalid_rate", "delta_p_gold", "delta_p_asserted",
                "delta_conf", "sycophantic_drift_rate", "misleading_rate", "robust_accuracy", "flip_correct_to_wrong",
                "flip_wrong_to_correct", "performance_drop_rate", "flip_rate", "worst_case_accuracy", "robust_drop",
@@ -50,7 +52,13 @@ def arm_table(run: RunResult) -> tuple[list[str], list[str], dict[tuple[str, str
     cells = {(m.variant, m.name): m for m in run.metrics if m.variant is not None and m.group is None}
     arms = list(dict.fromkeys(m.variant for m in run.metrics if m.variant is not None))
     columns = [c for c in ARM_COLUMNS if any(name == c for _, name in cells)]
+    columns += list(dict.fromkeys(name for _, name in cells if CODE_COLUMN.match(name)))  # code: pass@k, ReCode
     return arms, columns, cells  # type: ignore[return-value]
+
+
+def perturbed(run: RunResult) -> bool:
+    """Whether the run's variants are perturbations (else persuasion arms)."""
+    return bool(run.task.config.get("perturbations")) or any(m.name.startswith("robust_pass@") for m in run.metrics)
 
 
 class Matrix(BaseModel):
@@ -120,17 +128,19 @@ class ExampleRow(BaseModel):
 
 def perturbation_examples(samples: list[Sample], items: int = 3) -> list[ExampleRow]:
     """For the first `items` items: every perturbed draw beside the original prompt."""
-    originals = {s.item_id: s for s in samples if s.variant == "original"}
+    originals = {s.item_id: s for s in samples if s.variant == "original" and s.sample_index == 0}
     chosen = list(originals)[:items]
     rows = []
     for s in samples:
-        if s.perturbation is None or s.item_id not in chosen:
+        if s.perturbation is None or s.item_id not in chosen or s.sample_index:
             continue
         o = originals[s.item_id]
         left, right = diff_segments(prompt_text(o), prompt_text(s))
+        options = s.predicted_option is not None or o.predicted_option is not None
         rows.append(ExampleRow(item_id=s.item_id, variant=s.variant, original=left, perturbed=right,
                                original_answer=o.predicted, answer=s.predicted, original_correct=o.correct,
-                               correct=s.correct, flipped=s.predicted_option != o.predicted_option))
+                               correct=s.correct, flipped=s.predicted_option != o.predicted_option if options
+                               else s.predicted != o.predicted))
     return sorted(rows, key=lambda r: chosen.index(r.item_id))
 
 
@@ -147,7 +157,7 @@ def render_report(runs: list[RunResult], examples: dict[str, list[ExampleRow]] |
     return _ENV.get_template("report.html.j2").render(
         cells=cells, models=models, tasks=tasks, runs=list(cells.values()), model_label=model_label,
         arm_table=arm_table, group_matrices=group_matrices, headline_arm=headline_arm, overall=overall,
-        group_names=group_names,
+        perturbed=perturbed, group_names=group_names,
         examples=examples or {}, explorer=explorer, prompts_json=json_for_script(prompts.texts),
         comparisons=json_for_script(pairs) if pairs else None,
         version=__version__, generated=datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -181,7 +191,7 @@ def write_report(paths: list[Path], output: Path, on_invalid: Skip | None = None
                 raise
             on_invalid(error)
             continue
-        if run.task.config.get("perturbations"):
+        if any(s.perturbation is not None for s in samples[run.run_id]):
             examples[run.run_id] = perturbation_examples(samples[run.run_id])
     atomic_write_text(output, render_report([r for r, _ in loaded], examples, samples))
     return output, len(loaded)

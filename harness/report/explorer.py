@@ -90,6 +90,17 @@ def _label_probs(sample: Sample) -> str:
                                                         for k, w in weights.items())
 
 
+def execution_text(sample: Sample) -> str | None:
+    """How a code sample's program ran: the verdict and why, then what it printed (each part cut)."""
+    e = sample.execution
+    if e is None:
+        return None
+    parts = [f"{e.verdict.value}" + (f": {e.detail}" if e.detail else "") + f" ({e.seconds:.2f} s, {e.isolation})"]
+    parts += [f"--- {name} ---\n{_cut(text, MAX_OUTPUT)}" for name, text in (("stdout", e.stdout), ("stderr", e.stderr))
+              if text]
+    return "\n".join(parts)
+
+
 def reference_variant(run: RunResult) -> str:
     if run.task.config.get("persuasion"):
         return "neutral"
@@ -99,15 +110,17 @@ def reference_variant(run: RunResult) -> str:
 def explorer_rows(run: RunResult, samples: list[Sample], prompts: PromptTable) -> dict[str, Any]:
     """{"rows": [...], "variants": [...], "groups": [...]} for one run.
 
-    Each row: item, variant, changed (for a perturbed prompt, the character ranges that differ
-    from the original prompt), groups ("key=value" strings), prompt (index into the prompt table),
-    output, predicted, target, correct, invalid, flipped (the chosen option differs from the one
-    chosen on the same item's reference prompt — neutral or original; null on the reference)."""
+    Each row: item, variant, sample (which of n samples of the prompt), changed (for a perturbed
+    prompt, the character ranges that differ from the original prompt), groups ("key=value" strings),
+    prompt (index into the prompt table), output, execution (code: the verdict, the failing test and
+    what the program printed), predicted, target, correct, invalid, flipped (the chosen option, or the
+    outcome, differs from the same sample on the item's reference prompt — neutral or original; null
+    on the reference)."""
     ref_name = reference_variant(run)
-    reference = {s.item_id: s for s in samples if s.variant == ref_name}
+    reference = {(s.item_id, s.sample_index): s for s in samples if s.variant == ref_name}
     rows = []
     for s in samples:
-        ref = reference.get(s.item_id)
+        ref = reference.get((s.item_id, s.sample_index))
         flipped = None
         if ref is not None and s.variant != ref_name:
             if s.predicted_option is not None or ref.predicted_option is not None:
@@ -122,6 +135,7 @@ def explorer_rows(run: RunResult, samples: list[Sample], prompts: PromptTable) -
             "groups": [f"{k}={v}" for k, v in s.groups.items()],
             "prompt": prompts.add(prompt_text(s)),
             "output": _cut(s.output, MAX_OUTPUT) if s.output else _label_probs(s),
+            "sample": s.sample_index, "execution": execution_text(s),
             "predicted": s.predicted, "target": s.target,
             "correct": s.correct, "invalid": s.invalid, "flipped": flipped,
         })

@@ -1,7 +1,8 @@
 """The table `harness run` prints at the end: one row per run, the headline numbers with CIs.
 
 Columns appear only when some run has them: follow rate (persuasion), flip rate and the worst
-perturbation (perturbations), hallucination and error rates beside the official convention (rag).
+perturbation (perturbations), hallucination and error rates beside the official convention (rag),
+pass@1 on the original prompts and robust pass@1 over every perturbation (code).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def summary_table(results: list[tuple[Path, RunResult]]) -> Table:
     persuasion = any(headline_arm(r) for r in runs)
     robustness = any(overall(r, "flip_rate") for r in runs)
     rag = any(r.metric("hallucination_rate") for r in runs)
+    code = any(r.metric("pass@1") for r in runs)
     lowest = any(_lowest_group(r) for r in runs)
     levels = {r.settings.ci_level for r in runs}
     table = Table(title="results")
@@ -59,7 +61,8 @@ def summary_table(results: list[tuple[Path, RunResult]]) -> Table:
             (("lowest group, small ones included",) if lowest else ()) + \
             (("follow rate (arm)",) if persuasion else ()) + \
             (("flip rate", "worst perturbation: drop") if robustness else ()) + \
-            (("hallucination rate / official", "error rate / official") if rag else ()):
+            (("hallucination rate / official", "error rate / official") if rag else ()) + \
+            (("pass@1 [CI]", "robust pass@1 (all perturbations)") if code else ()):
         table.add_column(col)
     for r in runs:
         wg = r.metric("worst_group_accuracy")
@@ -70,7 +73,8 @@ def summary_table(results: list[tuple[Path, RunResult]]) -> Table:
                       *((_lowest_group(r) or "–",) if lowest else ()),
                       *((follow,) if persuasion else ()),
                       *((fmt(overall(r, "flip_rate")), _worst_perturbation(r)) if robustness else ()),
-                      *((_with_official(r, "hallucination_rate"), _with_official(r, "error_rate")) if rag else ()))
+                      *((_with_official(r, "hallucination_rate"), _with_official(r, "error_rate")) if rag else ()),
+                      *((fmt(r.metric("pass@1", "original")), fmt(overall(r, "robust_pass@1"))) if code else ()))
     return table
 
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from harness.core.records import LogprobKind, Message, ModelInfo
+from harness.scoring.execution.sandbox import Execution
 
 SCHEMA_VERSION = 1
 
@@ -190,6 +191,8 @@ class Sample(BaseModel):
     prompt_truncated: int = Field(0, description="tokens dropped from the prompt's start to fit the context")
     output_tokens: int
     request_key: str
+    sample_index: int = Field(0, description="which of the n samples of this prompt (pass@k), each its own request")
+    execution: Execution | None = Field(None, description="code tasks: how the program ran against its tests")
 
     def logprobs_read(self, kind: str) -> int:
         """How many of this sample's option log-probs were read this way (exact, partial, floored)."""

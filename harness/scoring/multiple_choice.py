@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from harness.backends.base import Response
 from harness.core.errors import HarnessError
 from harness.core.plugins import SCORERS
+from harness.scoring.execution.sandbox import Execution
 from harness.scoring.parsers import parse_choice
 from harness.variants.variant import Variant
 
@@ -23,6 +24,7 @@ class SampleScore(BaseModel):
     invalid: bool
     gold_prob: float | None  # p(gold) renormalised over the option labels
     tied: tuple[str, ...] = ()  # labels sharing the highest log-prob exactly (then predicted is None)
+    execution: Execution | None = None  # code: the program's run against its tests
 
 
 def usable_logprobs(logprobs: dict[str, float] | None) -> bool:
@@ -79,6 +81,13 @@ def first_answer_text(response: Response, predicted: str | None, method: Literal
 
 
 ScoreFn = Callable[[Variant, Response], SampleScore]  # what every registered scorer makes for a task
+
+
+def score_all(score: ScoreFn, pairs: list[tuple[Variant, Response]]) -> list[SampleScore]:
+    """Every pair scored: at once when the scorer offers `many(pairs)` (the code scorer runs the programs
+    of a whole chunk in parallel), else one by one."""
+    many = getattr(score, "many", None)
+    return list(many(pairs)) if many is not None else [score(v, r) for v, r in pairs]
 
 
 @SCORERS.register("multiple_choice", "the option with the highest log-prob, or the label parsed from generated text")

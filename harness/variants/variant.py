@@ -25,6 +25,7 @@ class Variant(Prompt):
     followup: str | None = None  # that second user turn, once written
     perturbation: str | None = None  # the declared perturbed variant this is a draw of
     repeat: int = 0  # which draw (0-based) of a randomized perturbation
+    sample_index: int = 0  # which of the n samples of this prompt (pass@k): its own request, seed and cache entry
 
     @property
     def original_index(self) -> list[int]:
