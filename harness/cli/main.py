@@ -105,6 +105,8 @@ def run(
             out.print(f"report: {path} ({count} runs)")
     except HarnessError as exc:
         fail(exc)
+    except OSError as exc:  # a folder we may not make or write: one line (harness.cli.options.run_app says more)
+        fail(HarnessError(f"cannot write ({exc.strerror or exc})", file=exc.filename))
 
 
 from harness.cli import cache as cache_commands  # noqa: E402  (light imports)

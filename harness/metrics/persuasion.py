@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harness.config.task import Task
 from harness.metrics.groups import estimate_mean, group_breakdown, tied
 from harness.metrics.paired import mcnemar
 from harness.results.schema import BehaviourState, GroupBreakdown, Metric, Sample
@@ -263,14 +262,6 @@ def behaviour_states(paired: list[Paired], cfg: Settings) -> list[BehaviourState
                 out.append(BehaviourState(family=family, arm=arm, guidance=guidance, number=number, state=name,
                                           count=int(hits.sum()), ci_method=est.method, **est.model_dump()))
     return out
-
-
-def skipped_items(task: Task, samples: list[Sample]) -> dict[str, int]:
-    """Per persuasion arm, the items with a neutral sample but none of the arm: the arm could not apply."""
-    arms = task.spec.persuasion.arms if task.spec.persuasion else []
-    neutral = {s.item_id for s in samples if s.variant == "neutral"}
-    counts = {arm: len(neutral - {s.item_id for s in samples if s.variant == arm}) for arm in arms if arm != "neutral"}
-    return {arm: k for arm, k in counts.items() if k}
 
 
 def persuasion_metrics(samples: list[Sample], arms: list[str], group_keys: list[str],

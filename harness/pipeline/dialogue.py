@@ -5,6 +5,7 @@ from __future__ import annotations
 from harness.backends.base import Request, Response
 from harness.config.task import Task
 from harness.pipeline.plan import Plan, followup_request
+from harness.results.schema import Sample
 from harness.scoring.multiple_choice import ScoreFn, first_answer_text
 from harness.variants.build import follow_up
 from harness.variants.variant import Variant
@@ -28,3 +29,11 @@ def second_turns(task: Task, variants: list[Variant], first: Plan, answers: dict
         reply = first_answer_text(response, first_label, task.spec.answer)
         out[i], final[i] = turned, followup_request(task, turned, first.requests[i], reply, seed)
     return out, final
+
+
+def skipped_items(task: Task, samples: list[Sample]) -> dict[str, int]:
+    """Per persuasion arm, the items with a neutral sample but none of the arm: the arm could not apply."""
+    arms = task.spec.persuasion.arms if task.spec.persuasion else []
+    neutral = {s.item_id for s in samples if s.variant == "neutral"}
+    counts = {arm: len(neutral - {s.item_id for s in samples if s.variant == arm}) for arm in arms if arm != "neutral"}
+    return {arm: k for arm, k in counts.items() if k}

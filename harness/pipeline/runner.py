@@ -21,9 +21,8 @@ from harness.core.plugins import METRICS, SCORERS
 from harness.data.items import TaskData
 from harness.metrics.family import BootstrapConfig, MetricContext, MetricSet
 from harness.metrics.info import info as metric_info
-from harness.metrics.persuasion import skipped_items
 from harness.pipeline.cache import RequestCache, cache_key
-from harness.pipeline.dialogue import second_turns
+from harness.pipeline.dialogue import second_turns, skipped_items
 from harness.pipeline.plan import Chunk, planned_chunks
 from harness.results import environment
 from harness.results.io import AtomicFile, atomic_write_text, sample_lines

@@ -38,7 +38,7 @@ def test_two_option_dialogue_arm_is_skipped_where_it_cannot_apply(make_task, tmp
     assert result.counts.samples == 5 + 5 + 2
 
 
-class TiedBC:
+class TiedBC(Backend):
     """A model whose log-probs of B and C tie exactly on every prompt (as bf16 can make them)."""
 
     info = ModelInfo(name="tied", path="-", source="local", backend="test", dtype="none", device="cpu")

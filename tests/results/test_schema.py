@@ -35,6 +35,8 @@ def _same_or_extended(old: dict, new: dict, where: str) -> list[str]:
                         got["minimum"] = want.get("minimum")
                     if got.get("maximum", 1e300) >= want.get("maximum", 1e300):
                         got["maximum"] = want.get("maximum")
+                    if set(want.get("enum", [])) <= set(got.get("enum", [])) and "enum" in want:
+                        got["enum"] = want["enum"]  # a new allowed value (a new backend kind) reads every old one
                     got = {k: v for k, v in got.items() if v is not None or k in want}
                     if got != want:
                         problems.append(f"{where}.{field}: changed from {want} to {got}")
