@@ -69,14 +69,18 @@ def export(
     format: Annotated[str, typer.Option("--format", "-f", help="csv | jsonl | parquet")] = "csv",
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for metrics.<fmt> and samples.<fmt>.")]
     = Path("exports"),
+    latest: Annotated[bool, typer.Option("--latest/--all", help="--latest (default): one run per model × task × "
+                                         "backend, the newest complete one (a full run before a --limit one); "
+                                         "--all: every run folder.")] = True,
 ) -> None:
-    """Export metrics and samples of runs as two tables (CSV, JSON lines or Parquet) for pandas."""
+    """Export metrics and samples of runs as two tables (CSV, JSON lines or Parquet) for pandas. Lists (choices,
+    labels, tied) are lists in Parquet and JSON lines, JSON text in CSV."""
     from harness.results.export import export_runs
 
     try:
         if format not in ("csv", "jsonl", "parquet"):
             raise HarnessError(f"unknown format '{format}' (choose csv, jsonl or parquet)", field="--format")
-        metrics_path, samples_path = export_runs(runs, format, output)  # type: ignore[arg-type]
+        metrics_path, samples_path = export_runs(runs, format, output, latest=latest)  # type: ignore[arg-type]
     except HarnessError as exc:
         fail(exc)
     out.print(f"metrics: {metrics_path}\nsamples: {samples_path}", markup=False, highlight=False)
