@@ -6,6 +6,8 @@ import re
 
 import typer
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
 
 from harness.core.errors import HarnessError
 
@@ -37,3 +39,33 @@ def quiet_libraries() -> None:
     datasets.utils.logging.set_verbosity_error()
 
 
+def _cell(value: object) -> str:
+    text = value.plain if isinstance(value, Text) else str(value)
+    return text.replace("|", "\\|").replace("\r\n", "<br>").replace("\n", "<br>")
+
+
+def markdown_table(table: Table) -> str:
+    """A rich table as a GitHub-flavoured markdown table, every cell whole (`|` escaped, line breaks as
+    `<br>`), under its title: what a pipe or a file gets instead of a box cut to 80 columns."""
+    columns = table.columns
+    head = [_cell(c.header) for c in columns]
+    rows = zip(*(list(c.cells) for c in columns)) if columns else iter(())
+    lines = [f"| {' | '.join(head)} |", f"|{'|'.join('---' for _ in head)}|"]
+    lines += [f"| {' | '.join(_cell(v) for v in row)} |" for row in rows]
+    title = _cell(table.title) if table.title else None
+    return "\n".join(([title, ""] if title else []) + lines)
+
+
+def print_table(table: Table) -> None:
+    """A table on stdout: a box on a terminal, a markdown table (full cell text) when piped or redirected."""
+    if out.is_terminal:
+        out.print(table)
+    else:
+        out.print(markdown_table(table), markup=False, highlight=False, soft_wrap=True)
+
+
+def print_exact(text: str) -> None:
+    """Text on stdout byte for byte: no wrapping, tabs kept, nothing rich would render (a prompt as the model
+    gets it)."""
+    out.file.write(text if text.endswith("\n") else text + "\n")
+    out.file.flush()

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.console import err, fail, out, quiet_libraries, skipped
+from harness.cli.console import err, fail, out, print_table, quiet_libraries, skipped
 from harness.cli.options import ALLOW_HELP, INT64_MAX, allow_paths, check_device, run_app
 from harness.core.errors import HarnessError
 
@@ -97,7 +97,7 @@ def run(
         finally:  # engines and worker processes stop now, however the run ended
             for engine in {id(e): e for _, e in runs}.values():
                 engine.close()
-        out.print(summary_table(results))
+        print_table(summary_table(results))
         for run_dir, _ in results:
             out.print(f"run: {run_dir}")
         if not no_report:

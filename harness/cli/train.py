@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harness.cli.console import print_table
 from harness.core.errors import HarnessError
 
 # Dataset and model text is printed as it is: no rich markup, emoji codes (`:x:`) or highlighting, and
@@ -64,7 +65,7 @@ def _print_result(run_dir: Path, result) -> None:  # type: ignore[no-untyped-def
             text += f" [{_value(name, m.ci_low)}, {_value(name, m.ci_high)}]"
         label = "accuracy (reward)" if name == "accuracy" else name
         table.add_row(label, text, m.group or "", str(m.n))
-    out.print(table)
+    print_table(table)
     for bd in result.groups:
         cells = ", ".join(f"{g.group} {_value(bd.metric, g.value or 0.0)} (n={g.n})" for g in bd.groups)
         _say(f"{bd.metric} by {bd.key}: {cells}")
