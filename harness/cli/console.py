@@ -30,13 +30,16 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:60]
 
 
-def quiet_libraries() -> None:
+def quiet_libraries(verbose: bool = False) -> None:
+    """No progress bars of transformers and datasets (harness draws its own); their warnings stay, and go to
+    the run's log unless `verbose` (harness.cli.logs)."""
+    if verbose:
+        return
     import datasets
     import transformers
 
-    transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
-    datasets.utils.logging.set_verbosity_error()
+    datasets.utils.logging.disable_progress_bar()
 
 
 def _cell(value: object) -> str:
