@@ -179,7 +179,8 @@ def opinionqa_command(
     seed: Annotated[int, typer.Option(help="Seed for drawing the rejected option.")] = 0,
 ) -> None:
     """Build group-labelled preference pairs from survey data: chosen = the group's most chosen option,
-    rejected = another option, prompt 'Opinion of people in {group} on: ...' (SPEC.md §3.4)."""
+    rejected = another option, prompt 'Opinion of people in {group} on: ...'
+    (GRPO's OpinionQA setup, docs/training.md)."""
     from collections import Counter
 
     from harness.train.opinionqa import build_pairs, read_rows, write_jsonl
