@@ -72,7 +72,7 @@ def run(
                                           "Python warnings say as it comes (default: into the run's log.txt).")]
     = False,
 ) -> None:
-    """Evaluate a model on one or more tasks; write runs/<id>/results.json, samples.jsonl and the report."""
+    """Evaluate a model on one or more tasks; write `runs/<id>/results.json`, `samples.jsonl` and the report."""
     import tempfile
 
     from harness.cli.logs import LibraryLog

@@ -38,3 +38,17 @@ def test_dry_run_prints_the_prompt_exactly(make_task, tmp_path):
     assert result.exit_code == 0, result.output
     (line,) = [x for x in result.output.splitlines() if "Tab" in x]
     assert question.rstrip() in line  # the tab kept, no soft wrap at 80 columns, no markup or emoji rendered
+
+
+def test_help_keeps_placeholders():
+    """typer's markdown help ate `<id>` (`runs//results.json`): placeholders are in code spans."""
+    import re
+
+    import typer.main
+
+    commands = [c.name for c in typer.main.get_command(app).commands.values()]  # type: ignore[attr-defined]
+    for args in [["--help"], *([c, "--help"] for c in commands if c != "cache")]:
+        text = runner.invoke(app, args, env={"COLUMNS": "250"}).output
+        assert not re.search(r"[^:]//", text), (args, text)
+    assert "runs/<id>/results.json" in runner.invoke(app, ["run", "--help"], env={"COLUMNS": "250"}).output
+    assert "metrics.<fmt>" in runner.invoke(app, ["export", "--help"], env={"COLUMNS": "250"}).output
