@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import IO, Any
@@ -76,9 +77,14 @@ class LibraryLog:
     def __enter__(self) -> LibraryLog:
         if self.verbose:
             return self
-        self.output.mkdir(parents=True, exist_ok=True)
-        self.path = self.output / f".harness-log-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
-        self._file = self.path.open("a", encoding="utf-8", errors="replace", buffering=1)
+        name = f".harness-log-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
+        try:
+            self.output.mkdir(parents=True, exist_ok=True)
+            self.path = self.output / name
+            self._file = self.path.open("a", encoding="utf-8", errors="replace", buffering=1)
+        except OSError:  # an output folder we may not write: the run says so itself, with its own error
+            self.path = Path(tempfile.gettempdir()) / name
+            self._file = self.path.open("a", encoding="utf-8", errors="replace", buffering=1)
         self._redirects = [_Redirect("stdout", out, self._file), _Redirect("stderr", err, self._file)]
         return self
 
@@ -86,14 +92,13 @@ class LibraryLog:
         """Move the log into the first run folder as log.txt and link it into the others."""
         if self.path is None or not run_dirs:
             return
-        target = run_dirs[0] / "log.txt"
-        os.replace(self.path, target)
-        self.path, self.runs = target, run_dirs
+        self.runs = run_dirs
+        with contextlib.suppress(OSError):  # another file system: copied at the end instead
+            os.replace(self.path, run_dirs[0] / "log.txt")
+            self.path = run_dirs[0] / "log.txt"
         for d in run_dirs[1:]:
-            try:
-                os.link(target, d / "log.txt")
-            except OSError:  # another file system, or no hard links: each run gets its own copy at the end
-                pass
+            with contextlib.suppress(OSError):  # no hard links here: copied at the end
+                os.link(self.path, d / "log.txt")
 
     def lines(self) -> int:
         if self.path is None or not self.path.is_file():
@@ -107,9 +112,12 @@ class LibraryLog:
         for r in reversed(self._redirects):
             r.restore()
         self._file.close()
-        for d in self.runs[1:]:
+        for d in self.runs:
             if not (d / "log.txt").exists():
                 (d / "log.txt").write_bytes(self.path.read_bytes())
+        if self.runs and self.path != self.runs[0] / "log.txt":
+            self.path.unlink(missing_ok=True)
+            self.path = self.runs[0] / "log.txt"
         if not self.runs and not self.lines():
             self.path.unlink(missing_ok=True)  # nothing was printed and no run holds it
             return

@@ -37,10 +37,11 @@ def harness(*args: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("verbose", [False, True])
 def test_library_output_goes_to_the_run_log(make_task, tmp_path, verbose):
     out = tmp_path / "runs"
-    p = harness(str(make_task()), "--backend", "noisy", "-o", str(out), "--no-report", "--no-cache",
+    task = str(make_task())
+    p = harness(task, task, "--backend", "noisy", "-o", str(out), "--no-report", "--no-cache",
                 *(["--verbose"] if verbose else []))
     assert p.returncode == 0, p.stderr
-    (run_dir,) = [d for d in out.iterdir()]  # no hidden log left beside the runs
+    run_dir, second = sorted(out.iterdir())  # two runs of one command, no hidden log left beside them
     assert "| tiny | fake |" in p.stdout  # the summary table still shows
     console = p.stdout + p.stderr
     if verbose:
@@ -49,6 +50,7 @@ def test_library_output_goes_to_the_run_log(make_task, tmp_path, verbose):
     assert not any(line in console for line in LIBRARY_LINES), console
     log = (run_dir / "log.txt").read_text()
     assert all(line in log for line in LIBRARY_LINES), log
+    assert (second / "log.txt").read_text() == log  # every run of the command holds the command's log
     assert f"log: {run_dir / 'log.txt'} ({len(log.splitlines())} lines of library output" in p.stdout
 
 
