@@ -123,7 +123,8 @@ def wilson_method(level: float, n_eff: float | None = None, n: int | None = None
             f"K items when the rate is 0 or 1){where}")
 
 
-def bootstrap_method(level: float, resamples: int, seed: int, within: str = "") -> str:
-    """The `ci_method` text of a percentile-bootstrap interval."""
-    return (f"{level:.0%} percentile bootstrap, {resamples} resamples, seed {seed}, resampling base items"
-            + (f" within {within}" if within else ""))
+def bootstrap_method(level: float, resamples: int, seed: int, within: str = "", paired: bool = False) -> str:
+    """The `ci_method` text of a percentile-bootstrap interval (`paired`: both arms resampled together)."""
+    return (f"{level:.0%} {'paired ' if paired else ''}percentile bootstrap, {resamples} resamples, seed {seed}, "
+            "resampling base items" + (f" within {within}" if within else "")
+            + (" (both arms together)" if paired else ""))

@@ -37,6 +37,7 @@ from pydantic import BaseModel, Field
 from harness.metrics.bootstrap import (
     DEFAULT_LEVEL,
     DEFAULT_RESAMPLES,
+    bootstrap_method,
     named_rng,
     percentile_interval,
     resample_means,
@@ -103,8 +104,7 @@ def paired_difference(a: Sequence[float], b: Sequence[float], items: Sequence[st
     p = float((1 + extreme.sum()) / (1 + resamples))
     return PairedDifference(
         diff=diff, ci_low=low, ci_high=high, p_value=min(1.0, p), n=len(d), items=len(set(clusters.tolist())),
-        ci_method=f"{level:.0%} paired percentile bootstrap, {resamples} resamples, seed {seed}, "
-                  "resampling base items (both arms together)",
+        ci_method=bootstrap_method(level, resamples, seed, paired=True),
         method=f"two-sided bootstrap test, null-centred differences, p = (1 + #|d*| >= |d|) / (1 + {resamples})")
 
 
