@@ -98,3 +98,24 @@ declare(
     _builtin("preference_loss", "DPO loss", "loss", False, "held-out DPO loss (nats)"),
     _builtin("reward_accuracy", "reward acc.", "rate", True, "share of pairs with chosen reward > rejected"),
 )
+
+declare(
+    _builtin("min_group_accuracy", "lowest group acc.", "rate", True, "lowest accuracy over all groups, small included"),
+    _builtin("worst_perturbation", "worst perturbation", "points", False,
+             "accuracy drop of the perturbation that drops accuracy most"),
+    _builtin("delta_conf", "Δconf", "points", None, "change of the top option's probability under pressure"),
+)
+
+
+def declared(name: str) -> MetricInfo | None:
+    """The declared description of `name` (suffixes as in `info`), None when nobody declared it."""
+    found = info(name)
+    return None if found.description == "(no description declared)" else found
+
+
+def declared_order(name: str) -> int:
+    """Where `name` was declared (its column position when shown); undeclared names come last."""
+    found = declared(name)
+    order = list(_INFO)
+    key = found.name if found and found.name in _INFO else (name.split("@")[0] + "@k" if found else None)
+    return order.index(key) if key in _INFO else len(order)
