@@ -100,7 +100,8 @@ declare(
 )
 
 declare(
-    _builtin("min_group_accuracy", "lowest group acc.", "rate", True, "lowest accuracy over all groups, small included"),
+    _builtin("min_group_accuracy", "lowest group acc.", "rate", True,
+             "lowest accuracy over all groups, small ones included"),
     _builtin("worst_perturbation", "worst perturbation", "points", False,
              "accuracy drop of the perturbation that drops accuracy most"),
     _builtin("delta_conf", "Δconf", "points", None, "change of the top option's probability under pressure"),

@@ -143,9 +143,10 @@ def _first(keys: set[tuple[str, str]], k: int = 5) -> str:
 
 def compare_runs(samples_a: Sequence[Sample], samples_b: Sequence[Sample], *, name_a: str = "a", name_b: str = "b",
                  seed: int = 0, resamples: int = DEFAULT_RESAMPLES,
-                 level: float = DEFAULT_LEVEL, metric: str = "accuracy") -> tuple[Comparison, list[tuple[str, str]]]:
-    """Accuracy (or the 0/1 `metric` the caller put in `correct`) of b against a on the same task, paired by (item_id, variant), and the
-    (item_id, variant) pairs where exactly one of the two is correct (sorted).
+                 level: float = DEFAULT_LEVEL,
+                 metric: str = "accuracy") -> tuple[Comparison, list[tuple[str, str]]]:
+    """Accuracy (or the 0/1 `metric` the caller put in `correct`) of b against a on the same task, paired
+    by (item_id, variant), and the (item_id, variant) pairs where exactly one of the two is correct (sorted).
 
     ValueError when the two runs do not hold the same (item_id, variant) pairs, hold one twice,
     or disagree on an item's gold answer (then they are not the same task)."""

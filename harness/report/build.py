@@ -16,9 +16,9 @@ from harness import __version__
 from harness.core.errors import HarnessError
 from harness.report.compare import comparisons
 from harness.report.effective import sections
+from harness.report.explorer import PromptTable, Segment, diff_segments, explorer_rows, json_for_script, prompt_text
 from harness.report.format import header, load_metadata, number, unit_of
 from harness.report.leaderboard import choose, columns, headline_arm, task_rows
-from harness.report.explorer import PromptTable, Segment, diff_segments, explorer_rows, json_for_script, prompt_text
 from harness.results.io import Skip, atomic_write_text, load_run_dirs, read_samples
 from harness.results.schema import GroupValue, Metric, RunResult, Sample
 

@@ -34,9 +34,11 @@ def _unpaired(ra: RunResult, rb: RunResult, metric: str, variant: str | None) ->
                            f"{', '.join(SCORES)}; in both runs' results.json: {', '.join(names)})", field="--metric")
     unit = unit_of(ma)
     where = f" [{ma.variant}]" if ma.variant else ""
-    diff = number(mb.value - ma.value, "points" if unit == "rate" else unit) if None not in (ma.value, mb.value) else "–"
+    diff = "–"
+    if ma.value is not None and mb.value is not None:
+        diff = number(mb.value - ma.value, "points" if unit == "rate" else unit) + (" pp" if unit == "rate" else "")
     line = (f"{ra.task.name}: {metric}{where} from results.json, unpaired: A = {ra.model.name} {with_ci(ma)}, "
-            f"B = {rb.model.name} {with_ci(mb)}; B − A = {diff}{" pp" if unit == "rate" else ""} (no paired CI: not a per-sample metric)")
+            f"B = {rb.model.name} {with_ci(mb)}; B − A = {diff} (no paired CI: not a per-sample metric)")
     return [line], {"metric": metric, "a": ma.model_dump(), "b": mb.model_dump()}
 
 

@@ -91,7 +91,8 @@ def scored(samples: list[Sample], sel: Selection) -> list[Sample]:
         if s.variant not in sel.variants or (sel.group and s.groups.get(sel.group[0]) != sel.group[1]):
             continue
         key = s.variant + (f"#{s.repeat}.{s.sample_index}" if s.repeat or s.sample_index else "")
-        out.append(s.model_copy(update={"variant": key, "correct": bool(score(s, ref.get((s.item_id, s.sample_index))))}))
+        value = bool(score(s, ref.get((s.item_id, s.sample_index))))
+        out.append(s.model_copy(update={"variant": key, "correct": value}))
     return out
 
 

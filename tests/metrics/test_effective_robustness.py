@@ -47,7 +47,8 @@ def test_the_fit_is_least_squares_on_logit_axes():
     slope, intercept = np.polyfit(np.log(x / (1 - x)), np.log(y / (1 - y)), 1)
     assert fit.slope == pytest.approx(slope) and fit.intercept == pytest.approx(intercept)
     for p, xi, yi in zip(fit.points, x, y):
-        assert p.effective_robustness == pytest.approx(yi - 1 / (1 + np.exp(-(intercept + slope * np.log(xi / (1 - xi))))))
+        predicted = 1 / (1 + np.exp(-(intercept + slope * np.log(xi / (1 - xi)))))
+        assert p.effective_robustness == pytest.approx(yi - predicted)
 
 
 def test_items_in_both_conditions_are_resampled_together_and_only_shared_items_count():

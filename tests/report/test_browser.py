@@ -133,3 +133,4 @@ def test_comparison_view_shows_the_paired_difference(page):
     box.locator(".c-b").select_option(label="model-a")
     assert "difference B − A = 41.7" in box.locator(".c-result").text_content()
     assert page.evaluate("window.pwned") is None
+
