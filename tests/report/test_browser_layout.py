@@ -68,7 +68,7 @@ def test_percent_and_non_percent_cells(wide):
               return t.tBodies[0].rows[0].cells[col].textContent.trim(); }}""")
     assert cell("prefs", "preference_loss").startswith("0.684 [0.610, 0.750]")
     assert cell("prefs", "accuracy").startswith("60.0 [50.0, 70.0]")
-    assert cell("nomiracl_en", "worst_group_gap").startswith("+22.3 [+10.0, +55.0]")  # points, signed (the 0.223 model ranks first)
+    assert cell("nomiracl_en", "worst_group_gap").startswith("+22.3 [+10.0, +55.0]")  # signed points; 0.223 ranks first
     headers = wide.locator("details.board[data-task=prefs] th").all_text_contents()
     assert "DPO loss (nats)" in headers and "accuracy (%)" in headers
 
