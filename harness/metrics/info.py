@@ -24,6 +24,7 @@ class MetricInfo(BaseModel):
     unit: Unit
     higher_is_better: bool | None  # None: neither (a spread, a count)
     description: str
+    console: bool = True  # a headline in `harness run`'s summary table (the report shows every metric)
 
 
 _INFO: dict[str, MetricInfo] = {}
@@ -120,3 +121,14 @@ def declared_order(name: str) -> int:
     order = list(_INFO)
     key = found.name if found and found.name in _INFO else (name.split("@")[0] + "@k" if found else None)
     return order.index(key) if key in _INFO else len(order)
+
+
+def secondary(*names: str) -> None:
+    """Mark declared metrics as detail: the report shows them, `harness run`'s summary table does not."""
+    for name in names:
+        _INFO[name] = _INFO[name].model_copy(update={"console": False})
+
+
+secondary("worst_group_gap", "invalid_rate", "invalid_rate_relevant", "invalid_rate_non_relevant", "accuracy_relevant",
+          "accuracy_non_relevant", "delta_p_asserted", "delta_conf", "sycophantic_drift_rate", "flip_wrong_to_correct",
+          "flip_correct_to_wrong", "misleading_rate", "robust_accuracy", "accuracy_std", "median_accuracy", "cohens_h")
