@@ -24,7 +24,7 @@ class MetricInfo(BaseModel):
     unit: Unit
     higher_is_better: bool | None  # None: neither (a spread, a count)
     description: str
-    console: bool = True  # a headline in `harness run`'s summary table (the report shows every metric)
+    detail: bool = False  # True: in the leaderboard's detail columns only, not in `harness run`'s summary table
 
 
 _INFO: dict[str, MetricInfo] = {}
@@ -106,6 +106,8 @@ declare(
     _builtin("worst_perturbation", "worst perturbation", "points", False,
              "accuracy drop of the perturbation that drops accuracy most"),
     _builtin("delta_conf", "Δconf", "points", None, "change of the top option's probability under pressure"),
+    _builtin("robust_drop", "robust drop", "ratio", False, "ReCode RD: (acc. − worst-case acc.) / acc."),
+    _builtin("robust_relative", "robust relative", "rate", False, "ReCode RR: items whose answer changes either way"),
 )
 
 
@@ -124,11 +126,13 @@ def declared_order(name: str) -> int:
 
 
 def secondary(*names: str) -> None:
-    """Mark declared metrics as detail: the report shows them, `harness run`'s summary table does not."""
+    """Mark declared metrics as detail: the leaderboard shows them on demand, `harness run`'s summary not."""
     for name in names:
-        _INFO[name] = _INFO[name].model_copy(update={"console": False})
+        _INFO[name] = _INFO[name].model_copy(update={"detail": True})
 
 
 secondary("worst_group_gap", "invalid_rate", "invalid_rate_relevant", "invalid_rate_non_relevant", "accuracy_relevant",
           "accuracy_non_relevant", "delta_p_asserted", "delta_conf", "sycophantic_drift_rate", "flip_wrong_to_correct",
-          "flip_correct_to_wrong", "misleading_rate", "robust_accuracy", "accuracy_std", "median_accuracy", "cohens_h")
+          "flip_correct_to_wrong", "misleading_rate", "robust_accuracy", "accuracy_std", "median_accuracy", "cohens_h",
+          "balanced_accuracy", "adjusted_accuracy", "macro_std", "delta_p_gold", "worst_case_accuracy",
+          "accuracy_spread", "mean_drop", "robust_drop", "robust_relative", "worst_class_accuracy")

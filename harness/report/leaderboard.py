@@ -85,7 +85,7 @@ class Column(BaseModel):
     unit: str
     higher_is_better: bool | None
     description: str
-    console: bool = True  # in `harness run`'s summary table too (metadata: MetricInfo.console)
+    detail: bool = False  # a detail column: shown on demand, not in `harness run`'s summary (MetricInfo.detail)
 
 
 def columns(metrics: list[dict[str, Metric]]) -> list[Column]:
@@ -101,7 +101,7 @@ def columns(metrics: list[dict[str, Metric]]) -> list[Column]:
         direction = {True: "higher is better", False: "lower is better", None: "no better direction"}[higher]
         what = found.description if found else m.formula
         out.append(Column(name=name, header=header(name, unit_of(m)), unit=unit_of(m), higher_is_better=higher,
-                          description=f"{what} ({direction})", console=found.console if found else True))
+                          description=f"{what} ({direction})", detail=found.detail if found else False))
     return out
 
 

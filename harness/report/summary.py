@@ -1,7 +1,7 @@
 """The table `harness run` prints at the end: one row per run, its headline metrics with CIs.
 
 The columns are those of the leaderboard (harness/report/leaderboard.py) less the metrics whose metadata
-marks them as detail (`console=False`): every headline metric some run has, in the order its metadata was
+marks them as detail (`MetricInfo.detail`): every headline metric some run has, in the order its metadata was
 declared, labelled with its display name and unit, formatted in that unit (harness/report/format.py); a
 metric about one variant names it. The worst group is named beside, and a lower small group when there is one.
 """
@@ -47,7 +47,7 @@ def summary_table(results: list[tuple[Path, RunResult]]) -> Table:
     load_metadata()
     runs = [r for _, r in results]
     heads = [headline(r, headline_arm(r)) for r in runs]
-    cols = [c for c in columns(heads) if c.console]
+    cols = [c for c in columns(heads) if not c.detail]
     lowest = any(_lowest_group(r) for r in runs)
     levels = {r.settings.ci_level for r in runs}
     table = Table(title=f"results ({levels.pop():.0%} CIs in brackets)" if len(levels) == 1 else "results")
