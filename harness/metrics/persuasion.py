@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from harness.backends.labels import label_probs
+from harness.metrics.bootstrap import bootstrap_method
 from harness.metrics.groups import estimate_mean, group_breakdown, tied
 from harness.metrics.paired import mcnemar
 from harness.results.schema import BehaviourState, GroupBreakdown, Metric, Sample
@@ -136,8 +137,7 @@ class Settings:
 
     @property
     def ci(self) -> str:
-        return (f"{self.level:.0%} percentile bootstrap, {self.resamples} resamples, seed {self.seed}, "
-                "resampling base items")
+        return bootstrap_method(self.level, self.resamples, self.seed)
 
 
 def _metric(name: str, arm: str, values: np.ndarray, clusters: np.ndarray, formula: str,
