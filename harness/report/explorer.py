@@ -128,7 +128,8 @@ def explorer_rows(run: RunResult, samples: list[Sample], prompts: PromptTable) -
     Each row: item, variant, sample (which of n samples of the prompt), changed (for a perturbed
     prompt, the character ranges that differ from the original prompt), groups ("key=value" strings),
     prompt (index into the prompt table), output, execution (code: the verdict, the failing test and
-    what the program printed), judge (judged tasks: the judge's prompts, raw outputs and grade), predicted, target, correct, invalid, flipped (the chosen option, or the
+    what the program printed), judge (judged tasks: the judge's prompts, raw outputs and grade),
+    predicted, target, correct, invalid, flipped (the chosen option, or the
     outcome, differs from the same sample on the item's reference prompt — neutral or original; null
     on the reference)."""
     ref_name = reference_variant(run)
