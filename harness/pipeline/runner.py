@@ -187,7 +187,9 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
 
     model_s_before = backend.model_seconds
     load_before = backend.load_seconds  # a LazyBackend loads on first need
-    progress = on_start(planned.requests + planned.second_turns) if on_start else None
+    spec = task.spec.judge  # the judge's requests: one per sample (two, pairwise), known once answered
+    judged = planned.samples * (2 if spec.pairwise else 1) if spec is not None else 0
+    progress = on_start(planned.requests + planned.second_turns + judged) if on_start else None
     # Samples go to disk chunk by chunk; the metrics keep them without their prompt and output text.
     samples: list[Sample] = []
     requests = from_cache = judge_requests_n = judge_cached = 0
