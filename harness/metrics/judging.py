@@ -16,13 +16,12 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 
 import numpy as np
 
 from harness.core.plugins import METRICS
-from harness.metrics.bootstrap import bootstrap_method, percentile_interval
+from harness.metrics.bootstrap import bootstrap_method, named_rng, percentile_interval
 from harness.metrics.family import MetricContext, MetricSet
 from harness.metrics.groups import estimate_mean
 from harness.metrics.info import MetricInfo, declare
@@ -72,7 +71,7 @@ def kappa_metric(judge: list[str], human: list[str], items: list[str], ctx: Metr
         return Metric(name="judge_kappa", value=None, n=len(judge), formula=formula,
                       reason="chance agreement is 1 (judge and human use one and the same grade)")
     b = ctx.boot
-    rng = np.random.default_rng([b.seed, zlib.crc32(b"judge_kappa")])
+    rng = named_rng(b.seed, "judge_kappa")
     by_item: dict[str, list[int]] = {}
     for i, item in enumerate(items):
         by_item.setdefault(item, []).append(i)
