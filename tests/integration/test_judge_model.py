@@ -15,23 +15,23 @@ pytestmark = pytest.mark.integration
 
 def test_the_embedded_model_judges_its_own_answers(embedded_backend, tmp_path):
     task = load_task(ROOT / "tasks" / "judged_answers.yaml")
-    result = run_task(task, embedded_backend, RunOptions(limit=3, bootstrap_resamples=100), tmp_path / "j",
+    result = run_task(task, embedded_backend, RunOptions(limit=2, bootstrap_resamples=100), tmp_path / "j",
                       judge=Judge(embedded_backend, "task file"))
     samples = read_samples(tmp_path / "j")
-    assert len(samples) == 3 and all(s.output for s in samples)
+    assert len(samples) == 2 and all(s.output for s in samples)
     for s in samples:
         (call,) = s.judge.calls
         assert s.output in call.messages[-1].content and "Rubric:" in call.messages[-1].content
         assert call.output is not None and s.predicted == parse_scale(call.output, 1, 10) == call.grade
         assert s.invalid == (s.predicted is None)
     m = {x.name: x for x in result.metrics}
-    assert m["judge_invalid_rate"].n == 3 and result.counts.invalid == round(m["judge_invalid_rate"].value * 3)
-    assert result.judge.model.name == embedded_backend.info.name and result.judge.requests_unique == 3
+    assert m["judge_invalid_rate"].n == 2 and result.counts.invalid == round(m["judge_invalid_rate"].value * 2)
+    assert result.judge.model.name == embedded_backend.info.name and result.judge.requests_unique == 2
 
 
 def test_refusal_task_on_the_embedded_model(embedded_backend, tmp_path):
     task = load_task(ROOT / "tasks" / "refusal.yaml")
-    result = run_task(task, embedded_backend, RunOptions(limit=2, bootstrap_resamples=100), tmp_path / "r")
+    result = run_task(task, embedded_backend, RunOptions(limit=1, bootstrap_resamples=100), tmp_path / "r")
     samples = read_samples(tmp_path / "r")
     assert sorted({s.variant for s in samples}) == ["authority", "benign", "original", "typos"]
     for s in samples:
