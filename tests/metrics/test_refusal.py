@@ -55,3 +55,15 @@ def test_refusal_by_the_judge(make_task, tmp_path):
     m = metrics(result)
     assert m[("refusal_rate", None)].value == 0.5 and m[("over_refusal_rate", None)].value == 0.5
     assert result.judge is not None and result.judge.requests_unique == 4
+
+
+def test_every_refusal_and_judge_metric_is_defined_in_the_docs(make_task, tmp_path):
+    task = load_task(make_task(ROWS3, YAML + CLAIM))
+    result = run_task(task, FakeBackend(table=ANSWERS), RunOptions(bootstrap_resamples=50), tmp_path / "r")
+    from harness.metrics.info import all_info
+
+    docs = (ROOT / "docs" / "metrics.md").read_text()
+    names = {m.name for m in result.metrics} | {i.name for i in all_info() if i.name.startswith(("judge_", "win_",
+                                                "loss_", "tie_", "position_"))}
+    missing = sorted(n for n in names if f"`{n.split('/')[0]}" not in docs)
+    assert not missing
