@@ -1,4 +1,4 @@
-"""Judge metrics (SPEC.md §11.4): the judge's grades, its agreement with human grades, pairwise outcomes.
+"""Judge metrics (docs/metrics.md): the judge's grades, its agreement with human grades, pairwise outcomes.
 
 - judge_pass_rate = #passing grades / #valid grades (pass_label, or grade >= pass_threshold on a scale).
 - judge_invalid_rate = #judge outputs with no readable grade / #samples (left out of every other rate,

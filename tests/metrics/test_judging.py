@@ -1,4 +1,4 @@
-"""Cohen's kappa and its bootstrap interval (SPEC.md §11.4)."""
+"""Cohen's kappa and its bootstrap interval."""
 
 import pytest
 
