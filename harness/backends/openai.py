@@ -29,8 +29,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field
 
-from harness.backends.continuation import echo_logprob, pool
 from harness.backends.base import Backend, ModelInfo, OnDone, Request, Response
+from harness.backends.continuation import echo_logprob, pool
 from harness.backends.labels import LabelLogprobs, read_labels
 from harness.backends.prompting import render_plain
 from harness.backends.secrets import Redactor
@@ -209,7 +209,8 @@ class OpenAIBackend(Backend):
         """Labels of several tokens ("(A)"): each surface form's log-prob after the prompt, from /completions with
         echo, pooled (continuation.py); chat completions return no prompt log-probs, so a chat request refuses."""
         if request.chat_template != "none":
-            raise HarnessError(f"option labels of several tokens ({', '.join(sorted(self.multi))}) need prompt log-probs, "
+            labels = ", ".join(sorted(self.multi))
+            raise HarnessError(f"option labels of several tokens ({labels}) need prompt log-probs, "
                                "which chat completions do not return: set prompt.chat_template: none (completions "
                                "with echo) or use the hf or vllm backend")
         prompt = render_plain(request.messages)

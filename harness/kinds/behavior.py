@@ -62,7 +62,8 @@ class Behavior(MultipleChoice):
 
     def target_columns(self, spec: Any) -> list[str]:
         b = spec.behavior
-        return [b.matching] + ([b.not_matching] if b.not_matching else []) + ([spec.target.field] if spec.target else [])
+        named = [b.matching] + ([b.not_matching] if b.not_matching else [])
+        return named + ([spec.target.field] if spec.target else [])
 
     def columns(self, spec: Any) -> list[Column]:
         cols: list[Column] = [(spec.target.field, ("target", "field"))] if spec.target else []

@@ -39,9 +39,9 @@ FORMULAS = {
 def outcomes(samples: list[Sample]) -> dict[str, np.ndarray]:
     """Per sample, 0/1: matched, not matched, neither."""
     chosen = [None if s.invalid else s.predicted_option for s in samples]
-    match = np.asarray([c is not None and c == s.facts.get("matching_option") for c, s in zip(chosen, samples)], float)
-    other = np.asarray([c is not None and c in s.facts.get("not_matching_options", []) for c, s in zip(chosen, samples)],
-                       float)
+    pairs = list(zip(chosen, samples))
+    match = np.asarray([c is not None and c == s.facts.get("matching_option") for c, s in pairs], float)
+    other = np.asarray([c is not None and c in s.facts.get("not_matching_options", []) for c, s in pairs], float)
     return {"behavior_match_rate": match, "behavior_not_matching_rate": other,
             "behavior_neither_rate": 1.0 - match - other}
 
