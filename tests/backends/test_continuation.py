@@ -105,3 +105,60 @@ def test_hf_and_vllm_agree_on_labels_of_several_tokens(embedded_backend):
                 assert a.candidate_logprobs == pytest.approx(b.candidate_logprobs, abs=1e-3)
     finally:
         vllm_backend.close()
+
+
+class EchoServer:
+    """/tokenize: one token per character; /v1/completions with echo: every character a token of log-prob -0.5."""
+
+    def __init__(self) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.paths: list[str] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                outer.paths.append(self.path)
+                if self.path == "/tokenize":
+                    data = {"tokens": [ord(c) for c in body["prompt"]]}
+                else:
+                    text = body["prompt"]
+                    data = {"id": "x", "object": "text_completion", "created": 0, "model": "m",
+                            "choices": [{"index": 0, "text": text + "!", "finish_reason": "length", "logprobs": {
+                                "tokens": list(text), "token_logprobs": [None] + [-0.5] * (len(text) - 1),
+                                "text_offset": list(range(len(text))), "top_logprobs": None}}],
+                            "usage": {"prompt_tokens": len(text), "completion_tokens": 1, "total_tokens": len(text) + 1}}
+                raw = json.dumps(data).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+def test_openai_reads_labels_of_several_tokens_by_echo_and_chat_refuses():
+    from harness.backends.openai import OpenAIBackend
+    from harness.core.errors import HarnessError
+
+    server = EchoServer()
+    try:
+        ours = OpenAIBackend("m", base_url=server.url)
+        (r,) = ours.run([req("Agree?\n(A) Yes (B) No\nAnswer:", ("(A)", "(B)"))])
+        assert r.candidate_logprobs == pytest.approx({"(A)": logsumexp([-1.5, -2.0]), "(B)": logsumexp([-1.5, -2.0])})
+        assert r.candidate_kinds() == {"(A)": "continuation", "(B)": "continuation"}
+        assert "/v1/completions" in server.paths
+        chat = req("Agree?", ("(A)", "(B)")).model_copy(update={"chat_template": "auto"})
+        with pytest.raises(HarnessError, match=r"labels of several tokens \(\(A\), \(B\)\) need prompt log-probs"):
+            OpenAIBackend("m", base_url=server.url).run([chat])
+    finally:
+        server.httpd.shutdown()
