@@ -133,7 +133,8 @@ class EchoServer:
                             "choices": [{"index": 0, "text": text + "!", "finish_reason": "length", "logprobs": {
                                 "tokens": list(text), "token_logprobs": [None] + [-0.5] * (len(text) - 1),
                                 "text_offset": list(range(len(text))), "top_logprobs": None}}],
-                            "usage": {"prompt_tokens": len(text), "completion_tokens": 1, "total_tokens": len(text) + 1}}
+                            "usage": {"prompt_tokens": len(text), "completion_tokens": 1,
+                                      "total_tokens": len(text) + 1}}
                 raw = json.dumps(data).encode()
                 self.send_response(200)
                 self.send_header("content-type", "application/json")
