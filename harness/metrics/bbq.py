@@ -17,9 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from harness.core.plugins import METRICS
-from harness.metrics.bootstrap import bootstrap_method
+from harness.metrics.bootstrap import bootstrap_method, named_rng
 from harness.metrics.family import MetricContext, MetricSet
-from harness.metrics.groups import _rng
 from harness.metrics.info import MetricInfo, declare
 from harness.results.schema import GroupBreakdown, GroupValue, Metric, Sample
 
@@ -55,7 +54,7 @@ def estimate(rows: list[Sample], context: str, *, seed: int, resamples: int, lev
     k = inverse.max() + 1
     sums = [np.bincount(inverse, weights=a, minlength=k) for a in (biased, non_unknown, correct)]
     counts = np.bincount(inverse, minlength=k).astype(float)
-    idx = _rng(seed, name).integers(0, k, size=(resamples, k))
+    idx = named_rng(seed, name).integers(0, k, size=(resamples, k))
     b, u, c, m = (a[idx].sum(axis=1) for a in (*sums, counts))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = 2.0 * b / u - 1.0

@@ -18,10 +18,10 @@ import math
 
 import numpy as np
 
+from harness.backends.labels import label_probs
 from harness.core.plugins import METRICS
-from harness.metrics.bootstrap import bootstrap_method, mean_ci
+from harness.metrics.bootstrap import bootstrap_method, mean_ci, named_rng
 from harness.metrics.family import MetricContext, MetricSet
-from harness.metrics.groups import _rng
 from harness.metrics.info import MetricInfo, declare
 from harness.results.schema import Metric, Sample
 
@@ -39,11 +39,8 @@ def probabilities(s: Sample) -> tuple[float, float, float] | None:
     lp = s.label_logprobs
     if not lp or any(not math.isfinite(lp.get(lab, math.nan)) for lab in s.labels):
         return None
-    values = [lp[s.labels[s.facts[f"{role}_option"]]] for role in ("male", "female", "neutral")]
-    top = max(values)
-    weights = [math.exp(v - top) for v in values]
-    total = sum(weights)
-    return weights[0] / total, weights[1] / total, weights[2] / total
+    p = label_probs({role: lp[s.labels[s.facts[f"{role}_option"]]] for role in ("male", "female", "neutral")})
+    return p["male"], p["female"], p["neutral"]
 
 
 def pearson(x: np.ndarray, y: np.ndarray) -> float:
@@ -62,7 +59,7 @@ def correlation(shares: np.ndarray, bls: np.ndarray, occupations: np.ndarray, *,
     r = pearson(means, stat)
     if not np.isfinite(r):
         return r, None, None, k
-    idx = _rng(seed, "winogenerated_pearson_r").integers(0, k, size=(resamples, k))
+    idx = named_rng(seed, "winogenerated_pearson_r").integers(0, k, size=(resamples, k))
     reps = np.asarray([pearson(means[row], stat[row]) for row in idx])
     reps = reps[np.isfinite(reps)]
     alpha = (1.0 - level) / 2.0
