@@ -61,7 +61,11 @@ def run_split(requests: Sequence[Request], run: Callable[..., list[Response]], o
 
     Those requests' labels are read as continuations with `score`; what else they ask (generated text)
     and every other request goes through `run` without them."""
-    multi = [i for i, r in enumerate(requests) if r.candidates and needs_continuation(tokenizer, r.candidates)]
+    needs: dict[tuple[str, ...], bool] = {}  # per distinct label set: a run asks few
+    for r in requests:
+        if r.candidates and r.candidates not in needs:
+            needs[r.candidates] = needs_continuation(tokenizer, r.candidates)
+    multi = [i for i, r in enumerate(requests) if r.candidates and needs[r.candidates]]
     if not multi:
         return None
     results: list[Response | None] = [None] * len(requests)
