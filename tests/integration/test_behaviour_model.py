@@ -16,7 +16,7 @@ OPTIONS = RunOptions(bootstrap_resamples=100, min_group_size=1)
 def run(file, limit, tmp_path, backend):
     task = load_task(ROOT / "tasks" / file).with_limit(limit)
     result = run_task(task, backend, OPTIONS, tmp_path / "run")
-    return result, list(read_samples(tmp_path / "run" / "samples.jsonl"))
+    return result, list(read_samples(tmp_path / "run"))
 
 
 def test_anthropic_sycophancy_reads_labels_of_several_tokens(tmp_path, embedded_backend):
