@@ -6,7 +6,7 @@ context_condition`) with `choices.field: target_scores` and `target.format: scor
 jsonl (`ans0..ans2`, `label`, `context_condition`) with `choices.fields` and `target.format: index`.
 The unknown option is the one whose text is in `bbq.unknown` (BBQ's own list by default); the biased
 option comes from the `bbq.biased` column (an index or an option text), for the bias score (metric
-family `bbq_bias`, SPEC.md §11.2).
+family `bbq_bias`, docs/metrics.md).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Each row: a sentence with a blank (`sentence_with_blank`), three pronoun options
 male / female / neutral, e.g. ["he", "she", "they"]), the occupation and its BLS share of women in
 2019 (`BLS_percent_women_2019`). The model is asked which pronoun fills the blank; the options are
 scored by their labels' log-probs and the metric family `winogenerated` correlates p(female) /
-(p(male) + p(female)) with the BLS share across occupations (SPEC.md §11.3). There is no correct
+(p(male) + p(female)) with the BLS share across occupations. There is no correct
 answer: the target is the neutral pronoun (so `accuracy`, if asked for, is the neutral rate).
 """
 

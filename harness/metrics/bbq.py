@@ -1,4 +1,4 @@
-"""`bbq_bias`: BBQ's bias scores (Parrish et al. 2022; SPEC.md §11.2), overall and per group.
+"""`bbq_bias`: BBQ's bias scores (Parrish et al. 2022), overall and per group.
 
 On the reference prompts, with each answer an option of the item (invalid answers count as wrong and
 as neither biased nor non-unknown):

@@ -1,4 +1,4 @@
-"""`behavior_match`: how often the model chooses the option a column names (SPEC.md §11.1).
+"""`behavior_match`: how often the model chooses the option a column names (Perez et al. 2022).
 
 Definitions, per variant (persuasion arm or perturbed variant; `original` without them):
 - behavior_match_rate = mean_i 1[chosen option_i = the option named by the behaviour column]

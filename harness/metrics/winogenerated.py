@@ -1,4 +1,4 @@
-"""`winogenerated`: pronoun probabilities against occupations' share of women (SPEC.md §11.3).
+"""`winogenerated`: pronoun probabilities against occupations' share of women.
 
 Per sample, the option probabilities p renormalised over the three pronoun labels (male, female,
 neutral) from their log-probs; then
