@@ -1,4 +1,5 @@
-"""Refusal and over-refusal (FORTRESS-style pairs: Knight et al. 2025, arXiv 2506.14922), and refusal flips under perturbations.
+"""Refusal and over-refusal (FORTRESS-style pairs: Knight et al. 2025, arXiv 2506.14922), and refusal flips
+under perturbations.
 
 On valid answers (an empty answer is invalid: left out of the rate, counted in `excluded` and in
 refusal_invalid_rate):

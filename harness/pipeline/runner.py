@@ -155,7 +155,7 @@ def answer_chunk(task: Task, chunk: Chunk, backend: Backend, cache: RequestCache
             invalid=score.invalid, gold_prob=score.gold_prob, prompt_tokens=response.prompt_tokens,
             prompt_truncated=response.prompt_truncated, output_tokens=response.output_tokens,
             request_key=request.key, sample_index=variant.sample_index, execution=score.execution,
-            judge=score.judge))
+            judge=score.judge, facts=variant.item.facts))
     return Answered(samples, len(first.unique) + len(second), from_cache, seconds, judged)
 
 
