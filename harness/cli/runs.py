@@ -40,7 +40,30 @@ def engines(tasks, model: str | None, backend: str, backend_args: list[str], com
     return [(task, engine) for task in tasks], cache
 
 
-def run_tasks(runs, options, output: Path, cache):  # type: ignore[no-untyped-def]
+def run_models(loaded, models: list[str | None], backend: str, backend_args: list[str],  # type: ignore[no-untyped-def]
+               common: dict[str, Any], cache_path: Path | None | bool, options, output: Path, console=out):
+    """Every (task, group) of `loaded` on every model, one model loaded at a time; returns
+    [(run directory, RunResult, group or None)] in model, task order."""
+    group_of = {id(task): group for task, group in loaded}
+    tasks = [task for task, _ in loaded]
+    results = []
+    for model in models:
+        runs, cache = engines(tasks, model, backend, backend_args, common, cache_path, limit=_rows(options))
+        try:
+            done = run_tasks(runs, options, output, cache, console)
+        finally:  # engines and worker processes stop now, however the run ended
+            for engine in {id(e): e for _, e in runs}.values():
+                engine.close()
+        results += [(d, r, group_of[id(task)]) for (d, r), (task, _) in zip(done, runs)]
+    return results
+
+
+def _rows(options) -> int | None:  # type: ignore[no-untyped-def]
+    """A replay reads at most this many recorded rows (all of them for a fraction or a drawn sample)."""
+    return options.limit if isinstance(options.limit, int) and options.sample == "first" else None
+
+
+def run_tasks(runs, options, output: Path, cache, console=out):  # type: ignore[no-untyped-def]
     """Each (task, backend) pair run with a progress bar; returns [(run directory, RunResult)]."""
     from harness.pipeline.runner import run_task
     from harness.report.summary import estimate_line
@@ -51,7 +74,7 @@ def run_tasks(runs, options, output: Path, cache):  # type: ignore[no-untyped-de
         stamp = time.strftime("%Y%m%d-%H%M%S")
         run_dir = new_run_dir(output, f"{stamp}-{slug(task.spec.name)}-{slug(engine.info.name)}")
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=out) as bar:
+                      TimeElapsedColumn(), console=console) as bar:
             def on_start(total: int, name: str = task.spec.name):  # type: ignore[no-untyped-def]
                 tid = bar.add_task(name, total=total)
                 return lambda k: bar.advance(tid, k)
@@ -61,26 +84,27 @@ def run_tasks(runs, options, output: Path, cache):  # type: ignore[no-untyped-de
 
             result = run_task(task, engine, options, run_dir, cache=cache, on_start=on_start, on_plan=on_plan)
         if result.counts.requests_cached:
-            out.print(f"{task.spec.name}: {result.counts.requests_cached} of {result.counts.requests_unique} "
+            console.print(f"{task.spec.name}: {result.counts.requests_cached} of {result.counts.requests_unique} "
                       "requests answered from the cache")
         if result.counts.ties:
-            out.print(f"{task.spec.name}: {result.counts.ties} samples with an exact tie at the top of the option "
+            console.print(f"{task.spec.name}: {result.counts.ties} samples with an exact tie at the top of the option "
                       "log-probs, scored as no answer (invalid; per sample: tied)")
         for arm, count in result.counts.skipped.items():
-            out.print(f"{task.spec.name}: {arm} skipped on {count} items (it could not apply: no wrong option "
+            console.print(f"{task.spec.name}: {arm} skipped on {count} items (it could not apply: no wrong option "
                       "left to assert; counts.skipped)")
         if result.counts.truncated:
-            out.print(f"{task.spec.name}: {result.counts.truncated} prompts lost their first tokens to fit the "
+            console.print(f"{task.spec.name}: {result.counts.truncated} prompts lost their first tokens to fit the "
                       "context (prompt.truncate: left; per sample: prompt_truncated)")
         if result.counts.logprobs_floored:
-            out.print(f"{task.spec.name}: {result.counts.logprobs_floored} option log-probs are PARROT's floor (labels "
+            console.print(f"{task.spec.name}: {result.counts.logprobs_floored} option log-probs are PARROT's floor "
+                          "(labels "
                       "outside the backend's top k; per sample: label_logprob_kind); confidence metrics leave out "
                       "the items whose gold or asserted option is floored", markup=False, highlight=False)
         results.append((run_dir, result))
     if not engine.loaded:
-        out.print(f"model {engine.info.name} not loaded: every answer came from the cache")
+        console.print(f"model {engine.info.name} not loaded: every answer came from the cache")
     elif engine.load_seconds:
-        out.print(f"model {engine.info.name} on {engine.info.backend}/{engine.info.device} ({engine.info.dtype}), "
+        console.print(f"model {engine.info.name} on {engine.info.backend}/{engine.info.device} ({engine.info.dtype}), "
                   f"loaded in {engine.load_seconds:.1f} s", markup=False, highlight=False)
     return results
 

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Union
 
 from pydantic import Discriminator, Field, Tag, TypeAdapter, ValidationError, create_model
 
+from harness.config.sampling import Sampling
 from harness.config.spec import (
     METRIC_NAMES,
     PersuasionSpec,
@@ -29,6 +30,7 @@ class Task(ConfigFile):
     """A validated task file: the spec (of its kind's own model) plus where it lives."""
 
     spec: TaskSpec
+    sampling: Sampling | None = None  # a run's `--limit` with `--sample random|stratified` or a fraction
 
     @property
     def kind(self) -> Any:
@@ -45,6 +47,33 @@ class Task(ConfigFile):
             return self
         return self.model_copy(update={"spec": self.spec.model_copy(
             update={"limit": min(limit, self.spec.limit or limit)})})
+
+    def with_sampling(self, sampling: Sampling | None) -> Task:
+        """The same task on a sample of its rows: the first N through `limit` (as `with_limit`), any other
+        sample chosen by harness/data/sampling.py from the rows `limit:` keeps."""
+        if sampling is None:
+            return self
+        if sampling.method == "first" and sampling.n is not None:
+            return self.with_limit(sampling.n)
+        return self.model_copy(update={"sampling": sampling})
+
+    def pinned_seeds(self) -> set[str]:
+        """The blocks whose `seed:` the task file sets (`persuasion`, `perturbations`): those draws keep it."""
+        return {block for block in ("persuasion", "perturbations")
+                if isinstance(self.doc.data.get(block), dict) and "seed" in self.doc.data[block]}
+
+    def with_seed(self, seed: int) -> tuple[Task, dict[str, tuple[int, str]]]:
+        """The task with `seed` for every draw whose block does not pin one, and {block: (seed, "task"|"run")}."""
+        pinned, update, used = self.pinned_seeds(), {}, {}
+        for block in ("persuasion", "perturbations"):
+            spec = getattr(self.spec, block)
+            if spec is None:
+                continue
+            used[block] = (spec.seed, "task") if block in pinned else (seed, "run")
+            if block not in pinned:
+                update[block] = spec.model_copy(update={"seed": seed})
+        task = self.model_copy(update={"spec": self.spec.model_copy(update=update)}) if update else self
+        return task, used
 
 
 def _tagged(models: dict[str, type], key: str, what: str) -> Any:
