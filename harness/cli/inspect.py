@@ -20,7 +20,9 @@ LISTS = ("tasks", "kinds", "scorers", "metrics", "backends", "perturbations", "a
 
 def list_command(
     what: Annotated[str, typer.Argument(help=f"One of: {', '.join(LISTS)}.")] = "tasks",
-    folder: Annotated[Path, typer.Argument(help="Folder of task files (for `tasks`).")] = Path("tasks"),
+    folder: Annotated[Path | None, typer.Argument(help="Folder of task files (for `tasks`). Default: every task "
+                                                   "name `harness run NAME` finds (HARNESS_TASK_PATH, ./tasks, "
+                                                   "the built-in tasks).", show_default=False)] = None,
 ) -> None:
     """List task files (default), or what is registered: kinds, scorers, metrics, backends, perturbations, arms."""
     from harness.core.plugins import ALL
@@ -45,21 +47,35 @@ def list_command(
     out.print(table)
 
 
-def _list_tasks(folder: Path) -> None:
+def _named(name: str, inside: str) -> str:
+    """The name `harness run` takes (the file's stem), with the name in results when it differs."""
+    return name if name == inside else f"{name} ({inside})"
+
+
+def _list_tasks(folder: Path | None) -> None:
+    from harness.config.group import is_group_file, load_group
+    from harness.config.locate import known_tasks
     from harness.config.task import load_task
 
-    files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
-    if not files:
-        fail(HarnessError("no task files (*.yaml) here", file=folder))
+    if folder is None:
+        named = list(known_tasks().items())
+    else:
+        named = [(f.stem, f) for f in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))]
+    if not named:
+        fail(HarnessError("no task files (*.yaml) here", file=folder or "tasks"))
     table = Table()
-    for col in ("task", "type", "file", "description"):
+    for col in ("name (run NAME)", "type", "file", "description"):
         table.add_column(col)
-    for f in files:
+    for name, f in named:
         try:
+            if is_group_file(f):
+                g, files = load_group(f)
+                table.add_row(_named(name, g.group), "group", str(f), f"{len(files)} tasks: {', '.join(g.tasks)}")
+                continue
             t = load_task(f)
-            table.add_row(t.spec.name, t.spec.type, str(f), t.spec.description.strip().split("\n")[0])
+            table.add_row(_named(name, t.spec.name), t.spec.type, str(f), t.spec.description.strip().split("\n")[0])
         except HarnessError as exc:
-            table.add_row(Text("invalid", style="red"), "", str(f), str(exc))
+            table.add_row(name, Text("invalid", style="red"), str(f), str(exc))
     out.print(table)
 
 

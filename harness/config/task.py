@@ -23,6 +23,7 @@ from harness.config.spec import (
 )
 from harness.config.templates import load_template
 from harness.config.yamlfile import ConfigFile, YamlDoc, describe_error, load_yaml_mapping
+from harness.core.errors import HarnessError, raise_all
 from harness.core.plugins import ARMS, KINDS, METRICS, PERTURBATIONS
 
 
@@ -115,18 +116,22 @@ def validate_task(doc: YamlDoc) -> TaskSpec:
     try:
         return task_adapter().validate_python(doc.data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = _strip_tags(err["loc"], kinds, steps)
-        message = describe_error(err)
-        kind = doc.data.get("type")
-        if err["type"] == "unknown_tag":
-            message, loc = _unknown_tag(err, loc, doc, sorted(kinds), sorted(steps))
-        elif err["type"] == "missing" and len(loc) == 1 and isinstance(kind, str):
-            message += f" (a {kind} task needs it)"
-        elif err["type"] == "extra_forbidden" and len(loc) == 1 and isinstance(kind, str):
-            message += f" (a {kind} task takes no `{loc[0]}`)"
-        extra = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-        raise doc.error(message + extra, loc) from None
+        problems: list[HarnessError] = []
+        for err in exc.errors():
+            loc = _strip_tags(err["loc"], kinds, steps)
+            message = describe_error(err)
+            kind = doc.data.get("type")
+            if err["type"] == "unknown_tag":
+                message, loc = _unknown_tag(err, loc, doc, sorted(kinds), sorted(steps))
+            elif err["type"] == "missing" and len(loc) == 1 and isinstance(kind, str):
+                message += f" (a {kind} task needs it)"
+            elif err["type"] == "extra_forbidden" and len(loc) == 1 and isinstance(kind, str):
+                message += f" (a {kind} task takes no `{loc[0]}`)"
+            problem = doc.error(message, loc)
+            if all(str(problem) != str(p) for p in problems):
+                problems.append(problem)
+        raise_all(problems)
+        raise AssertionError("unreachable: a ValidationError has errors") from None  # pragma: no cover
 
 
 def _unknown_tag(err: dict[str, Any], loc: tuple[Any, ...], doc: YamlDoc, kinds: list[str],
