@@ -67,7 +67,7 @@ def compare(
 def export(
     runs: Annotated[list[Path], typer.Argument(help="Run directories, or folders of them.")] = [Path("runs")],  # noqa: B006
     format: Annotated[str, typer.Option("--format", "-f", help="csv | jsonl | parquet")] = "csv",
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for metrics.<fmt> and samples.<fmt>.")]
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for `metrics.<fmt>` and `samples.<fmt>`.")]
     = Path("exports"),
 ) -> None:
     """Export metrics and samples of runs as two tables (CSV, JSON lines or Parquet) for pandas."""
