@@ -9,9 +9,9 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):  # type: ignore[no-untyped-def]
-    """`harness.evaluate` (harness/cli/api.py), imported on first use so `import harness` stays light."""
+    """`harness.evaluate` (harness/api.py), imported on first use so `import harness` stays light."""
     if name in ("evaluate", "Evaluation"):
-        from harness.cli import api
+        from harness import api
 
         return getattr(api, name)
     raise AttributeError(f"module 'harness' has no attribute {name!r}")

@@ -97,7 +97,7 @@ def run(
     allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", help=ALLOW_HELP)] = None,
 ) -> None:
     """Evaluate models on tasks; write `runs/<run-id>/results.json`, `samples.jsonl` and the report."""
-    from harness.cli.api import evaluate, expand
+    from harness.api import evaluate, expand
     from harness.cli.groups import print_evaluation
     from harness.cli.runs import dry_run_tasks
     from harness.config.sampling import make_sampling, parse_limit

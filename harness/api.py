@@ -1,4 +1,5 @@
-"""The Python API: `harness.evaluate(...)`, what `harness run` does, returning the typed results.
+"""The Python API: `harness.evaluate(...)` (also `harness.api.evaluate`), what `harness run` does, returning the
+typed results.
 
     import harness
     ev = harness.evaluate(["general_knowledge"], model="smollm2-135m-instruct", limit=20, seed=1)
