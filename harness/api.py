@@ -77,6 +77,7 @@ def evaluate(tasks: str | Path | Sequence[str | Path], *, model: str | Sequence[
     run in `output` to `default_report(output)`, a path writes it there, False writes none; cache: True the
     default request cache, a path that file, False none; stats: min_group_size, bootstrap_resamples, ci_level.
     Progress goes to `console` (default: none)."""
+    from harness.cli.console import quiet_libraries
     from harness.cli.runs import run_models
     from harness.config.sampling import make_sampling
     from harness.pipeline.runner import RunOptions
@@ -92,6 +93,7 @@ def evaluate(tasks: str | Path | Sequence[str | Path], *, model: str | Sequence[
     args = [f"{k}={v}" for k, v in backend_args.items()] if isinstance(backend_args, dict) else list(backend_args or [])
     cache_path = False if cache is False else (None if cache is True else Path(cache))
     out = console or Console(quiet=True)
+    quiet_libraries()  # transformers' and datasets' progress bars and warnings
     output = Path(output)
     results = run_models(loaded, models, backend, args, common, cache_path, options, output, out)
     ev = Evaluation(runs=[r for _, r, _ in results], run_dirs=[d for d, _, _ in results])
