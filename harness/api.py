@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from rich.console import Console
 
+from harness.config.spec import GenerationSpec
 from harness.config.task import Task
 from harness.metrics.aggregate import Aggregate
 from harness.results.schema import RunResult
@@ -68,6 +69,7 @@ def evaluate(tasks: str | Path | Sequence[str | Path], *, model: str | Sequence[
              backend_args: dict[str, Any] | Sequence[str] | None = None, dtype: str | None = None,
              device: str | None = None,
              batch_size: int | None = None, cache: str | Path | bool = True,
+             gen_kwargs: dict[str, Any] | str | None = None, system_instruction: str | None = None,
              console: Console | None = None, **stats: Any) -> Evaluation:
     """Run every task (names, files or groups) on every model and return the results.
 
@@ -75,19 +77,25 @@ def evaluate(tasks: str | Path | Sequence[str | Path], *, model: str | Sequence[
     backend_args: the backend's options (`harness backends`), as a dict or as "key=value" strings;
     seed: every draw the task files do not pin (default 1234); report: True writes the HTML report of every
     run in `output` to `default_report(output)`, a path writes it there, False writes none; cache: True the
-    default request cache, a path that file, False none; stats: min_group_size, bootstrap_resamples, ci_level.
+    default request cache, a path that file, False none; gen_kwargs: generation keys for every task (max_tokens,
+    temperature, top_p, stop; a dict or "k=v,..."); system_instruction: a first system message; stats:
+    min_group_size, bootstrap_resamples, ci_level.
     Progress goes to `console` (default: none)."""
     from harness.cli.console import quiet_libraries
     from harness.cli.runs import run_models
+    from harness.config.overrides import check_generation, parse_gen_kwargs
     from harness.config.sampling import make_sampling
     from harness.pipeline.runner import RunOptions
 
     make_sampling(limit, sample, 0)  # a bad --limit or --sample fails before anything loads
+    generation = parse_gen_kwargs(gen_kwargs) if isinstance(gen_kwargs, str) else dict(gen_kwargs or {})
+    check_generation(GenerationSpec(), generation)
     names = [tasks] if isinstance(tasks, (str, Path)) else list(tasks)
     loaded = expand(names)
     models = [model] if model is None or isinstance(model, str) else list(model)
     options = RunOptions(seed=1234 if seed is None else seed, seed_source="default" if seed is None else "cli",
                          batch_size=batch_size or 16, limit=limit, sample=sample,  # type: ignore[arg-type]
+                         gen_kwargs=generation, system_instruction=system_instruction,
                          **{k: v for k, v in stats.items() if v is not None})
     common = {"dtype": dtype, "device": device, "batch_size": batch_size}
     args = [f"{k}={v}" for k, v in backend_args.items()] if isinstance(backend_args, dict) else list(backend_args or [])

@@ -94,12 +94,18 @@ def run(
                                                             "(default: the task's stats, else 1000).")] = None,
     ci_level: Annotated[float | None, typer.Option(min=0.5, max=0.999, help="Confidence level of every interval "
                                                    "(default: the task's stats, else 0.95).")] = None,
+    gen_kwargs: Annotated[str | None, typer.Option("--gen-kwargs", help="key=value,... set in every task's "
+                                                   "`generation:` (max_tokens, temperature, top_p, stop), e.g. "
+                                                   "temperature=0.7,max_tokens=64.")] = None,
+    system_instruction: Annotated[str | None, typer.Option("--system-instruction", help="A system message sent "
+                                                           "first, before the task's own system prompt.")] = None,
     allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", help=ALLOW_HELP)] = None,
 ) -> None:
     """Evaluate models on tasks; write `runs/<run-id>/results.json`, `samples.jsonl` and the report."""
     from harness.api import evaluate, expand
     from harness.cli.groups import print_evaluation
     from harness.cli.runs import dry_run_tasks
+    from harness.config.overrides import parse_gen_kwargs
     from harness.config.sampling import make_sampling, parse_limit
     from harness.core.plugins import BACKENDS
 
@@ -108,12 +114,14 @@ def run(
     try:
         rows = parse_limit(limit) if limit is not None else None
         make_sampling(rows, sample, 0)
+        generation = parse_gen_kwargs(gen_kwargs)
         if dry_run:
             loaded = [task for task, _ in expand(tasks)]
             quiet_libraries()
             for m in models:
                 dry_run_tasks(loaded, m, local=BACKENDS.get(backend).local, examples=examples,
-                              seed=1234 if seed is None else seed, limit=rows, sample=sample)
+                              seed=1234 if seed is None else seed, limit=rows, sample=sample, gen_kwargs=generation,
+                              system_instruction=system_instruction)
             return
         if device is not None:
             check_device(device, backend)
@@ -122,7 +130,7 @@ def run(
                       report=False if no_report else (report or True), backend_args=backend_arg, dtype=dtype,
                       device=device,
                       batch_size=batch_size, cache=False if no_cache else (cache_path or True), console=out,
-                      min_group_size=min_group_size,
+                      gen_kwargs=generation, system_instruction=system_instruction, min_group_size=min_group_size,
                       bootstrap_resamples=bootstrap_resamples, ci_level=ci_level)
         print_evaluation(ev)
     except HarnessError as exc:

@@ -109,13 +109,15 @@ def run_tasks(runs, options, output: Path, cache, console=out):  # type: ignore[
     return results
 
 
-def dry_run_tasks(tasks, model: str | None, *, local: bool, examples: int, seed: int,  # type: ignore[no-untyped-def]
-             limit: int | None) -> None:
+def dry_run_tasks(tasks, model: str | None, *, local: bool, examples: int,  # type: ignore[no-untyped-def]
+                  **run: Any) -> None:
+    """Example prompts of each task and what it would ask; `run`: seed, limit, sample, gen_kwargs,
+    system_instruction, as a run would use them."""
     from harness.pipeline.dryrun import dry_run, load_tokenizer
 
     tokenizer = load_tokenizer(model) if local else None  # a server's tokenizer is not here
     for task in tasks:
-        d = dry_run(task, tokenizer, examples=examples, seed=seed, limit=limit)
+        d = dry_run(task, tokenizer, examples=examples, **run)
         for v in d.variants:
             for k, text in enumerate(v.examples, 1):
                 out.rule(f"{d.task} · {v.name} · example {k} of {v.samples} samples", style="dim")

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Union
 
 from pydantic import Discriminator, Field, Tag, TypeAdapter, ValidationError, create_model
 
+from harness.config.overrides import check_generation
 from harness.config.sampling import Sampling
 from harness.config.spec import (
     METRIC_NAMES,
@@ -32,6 +33,7 @@ class Task(ConfigFile):
 
     spec: TaskSpec
     sampling: Sampling | None = None  # a run's `--limit` with `--sample random|stratified` or a fraction
+    system_instruction: str | None = None  # a run's `--system-instruction`: the first system message
 
     @property
     def kind(self) -> Any:
@@ -57,6 +59,14 @@ class Task(ConfigFile):
         if sampling.method == "first" and sampling.n is not None:
             return self.with_limit(sampling.n)
         return self.model_copy(update={"sampling": sampling})
+
+    def with_overrides(self, gen_kwargs: dict[str, Any], system_instruction: str | None) -> Task:
+        """The task with a run's `--gen-kwargs` in its `generation:` block and its `--system-instruction`."""
+        task = self
+        if gen_kwargs:
+            generation = check_generation(self.spec.generation, gen_kwargs)
+            task = task.model_copy(update={"spec": self.spec.model_copy(update={"generation": generation})})
+        return task.model_copy(update={"system_instruction": system_instruction}) if system_instruction else task
 
     def pinned_seeds(self) -> set[str]:
         """The blocks whose `seed:` the task file sets (`persuasion`, `perturbations`): those draws keep it."""

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel
 
@@ -37,6 +37,8 @@ class RunOptions(BaseModel):
     batch_size: int = 16
     limit: int | float | None = None  # rows, or a share of them
     sample: Literal["first", "random", "stratified"] = "first"
+    gen_kwargs: dict[str, Any] = {}  # --gen-kwargs: the tasks' `generation:` keys to override
+    system_instruction: str | None = None  # --system-instruction
     bootstrap_resamples: int | None = None  # these three: None takes the task file's `stats:`
     ci_level: float | None = None
     min_group_size: int | None = None
@@ -50,6 +52,7 @@ def prepared(task: Task, options: RunOptions) -> tuple[Task, dict[str, SeedChoic
     and the seed each draw uses, with its source."""
     task = task.with_sampling(make_sampling(options.limit, options.sample, options.seed))
     task, used = task.with_seed(options.seed)
+    task = task.with_overrides(options.gen_kwargs, options.system_instruction)
     seeds = {"run": SeedChoice(value=options.seed, source=options.seed_source)}
     for block, (value, source) in used.items():
         seeds[block] = SeedChoice(value=value, source="task" if source == "task" else options.seed_source)
@@ -214,7 +217,8 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
                           limit=data.count if task.sampling else task.spec.limit,
                           bootstrap_resamples=options.bootstrap_resamples, ci_level=options.ci_level,
                           min_group_size=options.min_group_size, sample=options.sample if options.limit else "first",
-                          limit_fraction=options.limit if isinstance(options.limit, float) else None, seeds=seeds),
+                          limit_fraction=options.limit if isinstance(options.limit, float) else None, seeds=seeds,
+                          gen_kwargs=options.gen_kwargs, system_instruction=options.system_instruction),
         environment=environment.capture(),
         counts=Counts(items=planned.items, samples=len(samples), requests_unique=requests,
                       requests_cached=from_cache, invalid=sum(s.invalid for s in samples),

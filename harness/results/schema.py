@@ -121,6 +121,9 @@ class Settings(BaseModel):
     seeds: dict[str, SeedChoice] = Field(
         default_factory=dict, description="the seed of each draw: run (sampling, --sample, bootstrap), "
                                           "perturbations, persuasion; and where it came from")
+    gen_kwargs: dict[str, Any] = Field(default_factory=dict, description="--gen-kwargs: the generation keys the "
+                                                                      "run set in every task (task.config: the result)")
+    system_instruction: str | None = Field(None, description="--system-instruction: the first system message")
 
 
 class Environment(BaseModel):

@@ -164,3 +164,20 @@ def test_help_keeps_placeholders():
             assert text in shown, f"harness {' '.join(path)} --help lost {text}"
             checked += 1
     assert checked >= 3  # runs/<run-id>/results.json, metrics.<fmt>, samples.<fmt>
+
+
+def test_gen_kwargs_and_system_instruction(tmp_path, make_task):
+    task = make_task(yaml_text=task_yaml(prompt=f"prompt:\n  template: {ROOT / 'prompts/mc/question.j2'}\n"
+                                                f"  system: {ROOT / 'prompts/parrot/system.j2'}"))
+    result = cli("run", str(task), *FAKE, "-o", str(tmp_path), "--no-report", "--gen-kwargs",
+                 "temperature=0.5,max_tokens=7,stop=###", "--system-instruction", "Be brief.")
+    assert result.exit_code == 0, result.output
+    run = results(tmp_path)[0]
+    assert run["task"]["config"]["generation"] == {"max_tokens": 7, "temperature": 0.5, "top_p": 1.0, "stop": ["###"]}
+    assert run["settings"]["gen_kwargs"] == {"temperature": 0.5, "max_tokens": 7, "stop": ["###"]}
+    assert run["settings"]["system_instruction"] == "Be brief."
+    sample = json.loads(next(tmp_path.glob("*/samples.jsonl")).read_text().splitlines()[0])
+    system = sample["messages"][0]
+    assert system["role"] == "system" and system["content"].startswith("Be brief.\n\n") and len(system["content"]) > 11
+    bad = cli("run", str(task), *FAKE, "-o", str(tmp_path), "--gen-kwargs", "temprature=1")
+    assert bad.exit_code == 2 and "field '--gen-kwargs': temprature: unknown key" in bad.output
