@@ -81,7 +81,8 @@ def _list_tasks(folder: Path | None) -> None:
 
 def validate(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="Task YAML files.", show_default=False)],
+    files: Annotated[list[str], typer.Argument(help="Task YAML files, task names or task groups (each of its "
+                                                    "tasks is checked).", show_default=False)],
     data: Annotated[bool, typer.Option(help="Also load the dataset and render every prompt.")] = True,
     allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", help=ALLOW_HELP)] = None,
 ) -> None:
@@ -94,7 +95,11 @@ def validate(
 
     allow_paths(ctx, allow_path)
     failed = 0
-    for f in files:
+    for f in _task_files(files):
+        if isinstance(f, HarnessError):
+            failed += 1
+            err.print(f"harness: error: {f}", markup=False, highlight=False, soft_wrap=True)
+            continue
         try:
             task = load_task(f)
             detail = ""
@@ -114,6 +119,21 @@ def validate(
             err.print(f"harness: error: {exc}", markup=False, highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(2)
+
+
+def _task_files(args: list[str]) -> list[Path | HarnessError]:
+    """Each argument as task files (a group: its tasks), or the error that says why it names none."""
+    from harness.config.group import is_group_file, load_group
+    from harness.config.locate import find_task
+
+    found: list[Path | HarnessError] = []
+    for arg in args:
+        try:
+            file = find_task(arg)
+            found += load_group(file)[1] if is_group_file(file) else [file]
+        except HarnessError as exc:
+            found.append(exc)
+    return found
 
 
 def perturbations() -> None:

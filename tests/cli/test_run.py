@@ -181,3 +181,9 @@ def test_gen_kwargs_and_system_instruction(tmp_path, make_task):
     assert system["role"] == "system" and system["content"].startswith("Be brief.\n\n") and len(system["content"]) > 11
     bad = cli("run", str(task), *FAKE, "-o", str(tmp_path), "--gen-kwargs", "temprature=1")
     assert bad.exit_code == 2 and "field '--gen-kwargs': temprature: unknown key" in bad.output
+
+
+def test_validate_takes_names_and_groups():
+    result = cli("validate", "--no-data", "general_knowledge", "robustness_suite", "nowhere_task")
+    assert result.exit_code == 2
+    assert result.output.count("ok  ") == 4 and "'nowhere_task' is neither a task file" in result.output
