@@ -15,20 +15,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from harness.cli.console import fail, out
 from harness.core.errors import HarnessError
-
-# Dataset and model text is printed as it is: no rich markup, emoji codes (`:x:`) or highlighting, and
-# long lines (paths) are not broken.
-out = Console(markup=False, emoji=False, highlight=False, soft_wrap=True)
-err = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
-
-
-def _fail(exc: HarnessError) -> None:
-    err.print(f"harness: error: {exc}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
 
 
 def _main_process() -> bool:
@@ -127,7 +117,7 @@ def train_command(
             if not no_report:
                 _report(runs, report)
     except HarnessError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 def train_eval_command(
@@ -164,7 +154,7 @@ def train_eval_command(
         if not no_report:
             _report(runs, report)
     except HarnessError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 def opinionqa_command(
@@ -192,4 +182,4 @@ def opinionqa_command(
         counts = Counter(p["group"] for p in pairs)
         _say(f"wrote {len(pairs)} pairs to {output}: " + ", ".join(f"{g} {n}" for g, n in sorted(counts.items())))
     except HarnessError as exc:
-        _fail(exc)
+        fail(exc)

@@ -27,13 +27,12 @@ resampled items serves every variant, so drops are paired.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from types import EllipsisType
 
 import numpy as np
 
-from harness.metrics.bootstrap import percentile_interval
+from harness.metrics.bootstrap import named_rng, percentile_interval
 from harness.metrics.groups import group_breakdown
 from harness.metrics.persuasion import Settings
 from harness.results.schema import GroupBreakdown, Metric, Sample
@@ -131,7 +130,7 @@ class _Items:
     """Per-item values to metrics: the value, a paired bootstrap CI over items, the formula."""
 
     def __init__(self, outcomes: CodeOutcomes, cfg: Settings) -> None:
-        rng = np.random.default_rng([cfg.seed, zlib.crc32(b"passk")])
+        rng = named_rng(cfg.seed, "passk")
         n_items = len(outcomes.items)
         self.idx = rng.integers(0, n_items, size=(cfg.resamples, n_items), dtype=np.int32)
         self.cfg = cfg
