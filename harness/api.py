@@ -110,12 +110,19 @@ def evaluate(tasks: str | Path | Sequence[str | Path], *, model: str | Sequence[
         from harness.report.build import write_report
 
         path = default_report(output) if report is True else Path(report)
-        ev.report, ev.report_runs = write_report([output], path, on_invalid=_warn(out))
+        ev.report, ev.report_runs = write_report([output], path, on_invalid=_warn(console))
     return ev
 
 
-def _warn(console: Console):  # type: ignore[no-untyped-def]
-    return lambda exc: console.print(f"harness: warning: {exc}; left out of the report")
+def _warn(console: Console | None):  # type: ignore[no-untyped-def]
+    """A run the report cannot read: a warning line on stderr (the CLI), or a Python warning (the API)."""
+    if console is not None:
+        from harness.cli.console import skipped
+
+        return skipped
+    import warnings
+
+    return lambda exc: warnings.warn(f"{exc}; left out of the report", stacklevel=3)
 
 
 def _aggregate(ev: Evaluation, results: list[tuple[Path, RunResult, str | None]], output: Path,

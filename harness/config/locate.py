@@ -47,12 +47,15 @@ def find_task(arg: str | Path) -> Path:
     if path.is_file():
         return path
     if path.is_dir():
-        raise HarnessError("is a folder, not a task file (`harness list FOLDER` lists its tasks)", file=path)
+        raise HarnessError("is a directory, not a task file (`harness list FOLDER` lists its tasks)", file=path)
     known = known_tasks()
     name = str(arg)
     if name in known:
         return known[name]
     close = difflib.get_close_matches(path.stem, list(known), n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
+    if len(path.parts) > 1 or path.suffix in (".yaml", ".yml"):  # meant as a file
+        also = f" (did you mean the task {', '.join(close)}?)" if close else ""
+        raise HarnessError(f"file not found{also}", file=path)
     raise HarnessError(f"'{name}' is neither a task file nor a known task name{hint} (`harness list` shows the "
                        f"names; {TASK_PATH_ENV} adds folders)")

@@ -24,7 +24,11 @@ def test_first_folder_wins_and_files_stay_files(tmp_path, monkeypatch):
 def test_unknown_names(tmp_path):
     with pytest.raises(HarnessError, match=r"did you mean general_knowledge\?"):
         find_task("general_knowledg")
-    with pytest.raises(HarnessError, match="is a folder"):
+    with pytest.raises(HarnessError, match="is a directory"):
         find_task(tmp_path)
     with pytest.raises(HarnessError, match="neither a task file nor a known task name \\("):
+        find_task("zzzzzz")
+    with pytest.raises(HarnessError, match=r"^zzzzzz.yaml: file not found$"):
         find_task("zzzzzz.yaml")
+    with pytest.raises(HarnessError, match=r"^tasks/robustnes.yaml: file not found \(did you mean the task robus"):
+        find_task("tasks/robustnes.yaml")
