@@ -25,6 +25,7 @@ converted folder), same batch size, same machine, in one process tree:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -174,7 +175,10 @@ def main() -> None:
         print(f"   `harness run` process   : first run {first:.2f} s (max RSS {rss1 / 1024:.0f} MiB), second run "
               f"{second:.2f} s (max RSS {rss2 / 1024:.0f} MiB; the model is not loaded) -> {first / second:.1f}x")
 
-        if not args.no_lm_eval:
+        if not args.no_lm_eval and importlib.util.find_spec("lm_eval") is None:
+            print("\n3. harness vs lm-eval: skipped, lm_eval is not installed (pip install 'lm-eval==0.4.*'; "
+                  "--no-lm-eval skips it silently)")
+        elif not args.no_lm_eval:
             (tmp / "lmeval").mkdir()
             (tmp / "lmeval" / "task.yaml").write_text(LM_EVAL_TASK.format(data=DATA))
             lm = [sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args",

@@ -101,7 +101,8 @@ def evaluate(tasks: str | Path | Sequence[str | Path], *, model: str | Sequence[
     args = [f"{k}={v}" for k, v in backend_args.items()] if isinstance(backend_args, dict) else list(backend_args or [])
     cache_path = False if cache is False else (None if cache is True else Path(cache))
     out = console or Console(quiet=True)
-    quiet_libraries()  # transformers' and datasets' progress bars and warnings
+    if console is None:
+        quiet_libraries()  # no progress bars of transformers and datasets (the CLI chooses for itself: --verbose)
     output = Path(output)
     results = run_models(loaded, models, backend, args, common, cache_path, options, output, out)
     ev = Evaluation(runs=[r for _, r, _ in results], run_dirs=[d for d, _, _ in results])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from harness.cli.console import out
+from harness.cli.console import out, print_table
 from harness.metrics.aggregate import Aggregate
 from harness.results.schema import Estimate
 
@@ -32,11 +32,11 @@ def print_evaluation(ev) -> None:  # type: ignore[no-untyped-def]
     """The end of `harness run`: the runs' summary table, the groups' aggregates, where everything went."""
     from harness.report.summary import summary_table
 
-    out.print(summary_table(list(zip(ev.run_dirs, ev.runs))))
+    print_table(summary_table(list(zip(ev.run_dirs, ev.runs))))
     for run_dir in ev.run_dirs:
         out.print(f"run: {run_dir}")
     if ev.groups:
-        out.print(group_table(ev.groups))
+        print_table(group_table(ev.groups))
         for file in ev.group_files:
             out.print(f"group: {file}")
     if ev.report is not None:

@@ -100,16 +100,23 @@ def run(
     system_instruction: Annotated[str | None, typer.Option("--system-instruction", help="A system message sent "
                                                            "first, before the task's own system prompt.")] = None,
     allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", help=ALLOW_HELP)] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print what vLLM, transformers, the hub and "
+                                          "Python warnings say as it comes (default: into the run's log.txt).")]
+    = False,
 ) -> None:
-    """Evaluate models on tasks; write `runs/<run-id>/results.json`, `samples.jsonl` and the report."""
+    """Evaluate models on tasks; write `runs/<id>/results.json`, `samples.jsonl` and the report."""
+    import tempfile
+
     from harness.api import evaluate, expand
     from harness.cli.groups import print_evaluation
+    from harness.cli.logs import LibraryLog
     from harness.cli.runs import dry_run_tasks
     from harness.config.overrides import parse_gen_kwargs
     from harness.config.sampling import make_sampling, parse_limit
     from harness.core.plugins import BACKENDS
 
     allow_paths(ctx, allow_path)
+    library_log = ctx.with_resource(LibraryLog(Path(tempfile.gettempdir()) if dry_run else output, verbose=verbose))
     models: list[str | None] = list(model) if model else [None]
     try:
         rows = parse_limit(limit) if limit is not None else None
@@ -117,7 +124,7 @@ def run(
         generation = parse_gen_kwargs(gen_kwargs)
         if dry_run:
             loaded = [task for task, _ in expand(tasks)]
-            quiet_libraries()
+            quiet_libraries(verbose)
             for m in models:
                 dry_run_tasks(loaded, m, local=BACKENDS.get(backend).local, examples=examples,
                               seed=1234 if seed is None else seed, limit=rows, sample=sample, gen_kwargs=generation,
@@ -125,13 +132,13 @@ def run(
             return
         if device is not None:
             check_device(device, backend)
-        quiet_libraries()
+        quiet_libraries(verbose)
         ev = evaluate(tasks, model=models, backend=backend, limit=rows, sample=sample, seed=seed, output=output,
                       report=False if no_report else (report or True), backend_args=backend_arg, dtype=dtype,
-                      device=device,
-                      batch_size=batch_size, cache=False if no_cache else (cache_path or True), console=out,
-                      gen_kwargs=generation, system_instruction=system_instruction, min_group_size=min_group_size,
-                      bootstrap_resamples=bootstrap_resamples, ci_level=ci_level)
+                      device=device, batch_size=batch_size, cache=False if no_cache else (cache_path or True),
+                      console=out, gen_kwargs=generation, system_instruction=system_instruction,
+                      min_group_size=min_group_size, bootstrap_resamples=bootstrap_resamples, ci_level=ci_level)
+        library_log.attach(ev.run_dirs)
         print_evaluation(ev)
     except HarnessError as exc:
         fail(exc)

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from harness.cli.console import fail, out
+from harness.cli.console import fail, out, print_table
 from harness.core.errors import HarnessError
 
 
@@ -54,7 +54,7 @@ def _print_result(run_dir: Path, result) -> None:  # type: ignore[no-untyped-def
             text += f" [{_value(name, m.ci_low)}, {_value(name, m.ci_high)}]"
         label = "accuracy (reward)" if name == "accuracy" else name
         table.add_row(label, text, m.group or "", str(m.n))
-    out.print(table)
+    print_table(table)
     for bd in result.groups:
         cells = ", ".join(f"{g.group} {_value(bd.metric, g.value or 0.0)} (n={g.n})" for g in bd.groups)
         _say(f"{bd.metric} by {bd.key}: {cells}")
@@ -168,7 +168,8 @@ def opinionqa_command(
     seed: Annotated[int, typer.Option(help="Seed for drawing the rejected option.")] = 0,
 ) -> None:
     """Build group-labelled preference pairs from survey data: chosen = the group's most chosen option,
-    rejected = another option, prompt 'Opinion of people in {group} on: ...' (SPEC.md §3.4)."""
+    rejected = another option, prompt 'Opinion of people in {group} on: ...'
+    (GRPO's OpinionQA setup, docs/training.md)."""
     from collections import Counter
 
     from harness.train.opinionqa import build_pairs, read_rows, write_jsonl

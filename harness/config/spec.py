@@ -110,7 +110,8 @@ class PersuasionSpec(Strict):
                                                         "default: the first group column.")
     seed: int = Field(42, description="Seed of the asserted wrong option, drawn per item from (seed, item id). "
                                       "Set here, it pins the draw; absent, the run's --seed is used.")
-    tau: float = Field(3.0, gt=0, description="Softmax temperature of the confidence shift (SPEC §1.5).")
+    tau: float = Field(3.0, gt=0, description="Softmax temperature τ of delta_p_gold / delta_p_asserted: "
+                       "p_L ∝ exp(l_L/τ) over the option-label log-probs (docs/metrics.md).")
 
     @model_validator(mode="after")
     def _neutral_first(self) -> PersuasionSpec:

@@ -144,9 +144,10 @@ def _first(keys: set[tuple[str, str]], k: int = 5) -> str:
 
 def compare_runs(samples_a: Sequence[Sample], samples_b: Sequence[Sample], *, name_a: str = "a", name_b: str = "b",
                  seed: int = 0, resamples: int = DEFAULT_RESAMPLES,
-                 level: float = DEFAULT_LEVEL) -> tuple[Comparison, list[tuple[str, str]]]:
-    """Accuracy of b against a on the same task, paired by (item_id, variant), and the
-    (item_id, variant) pairs where exactly one of the two is correct (sorted).
+                 level: float = DEFAULT_LEVEL,
+                 metric: str = "accuracy") -> tuple[Comparison, list[tuple[str, str]]]:
+    """Accuracy (or the 0/1 `metric` the caller put in `correct`) of b against a on the same task, paired
+    by (item_id, variant), and the (item_id, variant) pairs where exactly one of the two is correct (sorted).
 
     ValueError when the two runs do not hold the same (item_id, variant) pairs, hold one twice,
     or disagree on an item's gold answer (then they are not the same task)."""
@@ -166,14 +167,14 @@ def compare_runs(samples_a: Sequence[Sample], samples_b: Sequence[Sample], *, na
     b = [ib[k].correct for k in keys]
     items = [k[0] for k in keys]
     pdiff = paired_difference([float(x) for x in a], [float(x) for x in b], items, seed=seed,
-                              resamples=resamples, level=level, name="compare/accuracy")
+                              resamples=resamples, level=level, name=f"compare/{metric}")
     mc = mcnemar(a, b)
     if pdiff.items == pdiff.n:
         p, method = mc.p_value, "McNemar exact test (two-sided binomial on the discordant pairs)"
     else:
         p = pdiff.p_value
         method = pdiff.method + " (items have several samples: McNemar would treat them as independent)"
-    comparison = Comparison(name_a=name_a, name_b=name_b, metric="accuracy", n=pdiff.n, items=pdiff.items,
+    comparison = Comparison(name_a=name_a, name_b=name_b, metric=metric, n=pdiff.n, items=pdiff.items,
                             value_a=float(np.mean(a)), value_b=float(np.mean(b)), diff=pdiff.diff, ci_low=pdiff.ci_low,
                             ci_high=pdiff.ci_high, ci_method=pdiff.ci_method, p_value=p, method=method, b01=mc.b01,
                             b10=mc.b10)
