@@ -27,6 +27,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from harness.backends import continuation
 from harness.backends.base import OnDone, Request, Response
 from harness.backends.labels import read_labels
 from harness.backends.local import LocalBackend
@@ -142,6 +143,11 @@ class VLLMBackend(LocalBackend):
                 self.forms[label] = candidate_token_ids(self.tokenizer, label)
         return {label: self.forms[label] for label in labels}
 
+    def _continuation_scorer(self, pairs):  # type: ignore[no-untyped-def]
+        if self.llm is None:
+            raise HarnessError("option labels of several tokens need one vLLM engine (data_parallel_size=1)")
+        return continuation.vllm_scorer(self.llm)(pairs)
+
     def _params(self, request: Request):  # type: ignore[no-untyped-def]
         from vllm import SamplingParams
 
@@ -159,6 +165,10 @@ class VLLMBackend(LocalBackend):
             seed=s.seed if sample else None, stop=list(s.stop) if request.generate else None, **reads)
 
     def run(self, requests: Sequence[Request], on_done: OnDone | None = None) -> list[Response]:
+        split = continuation.run_split(requests, self.run, on_done, self.tokenizer, self.max_model_len,
+                                       self._continuation_scorer)  # labels of several tokens ("(A)")
+        if split is not None:
+            return split
         results: list[Response] = []
         size = self.options.batch_size
         for start in range(0, len(requests), size):

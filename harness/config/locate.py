@@ -52,7 +52,7 @@ def find_task(arg: str | Path) -> Path:
     name = str(arg)
     if name in known:
         return known[name]
-    close = difflib.get_close_matches(path.stem, list(known), n=3, cutoff=0.5)
+    close = difflib.get_close_matches(path.stem, list(known), n=3, cutoff=0.7)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     if len(path.parts) > 1 or path.suffix in (".yaml", ".yml"):  # meant as a file
         also = f" (did you mean the task {', '.join(close)}?)" if close else ""

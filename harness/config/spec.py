@@ -32,6 +32,8 @@ class DatasetSpec(Strict):
     format: Literal["json", "jsonl", "csv", "parquet"] | None = Field(
         None, description="File format for local files and URLs; inferred from the extension if absent.")
     name: str | None = Field(None, description="Hub dataset subset/config name.")
+    field: str | None = Field(None, description="JSON files: the key holding the list of rows (BIG-bench's task.json: "
+                                            "examples); default: the file is the rows.")
     split: str = "train"
     revision: str | None = Field(None, description="Hub dataset revision (commit, tag or branch).")
     streaming: bool | None = Field(

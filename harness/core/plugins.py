@@ -22,10 +22,13 @@ from typing import Any
 from harness.core.registry import Registry
 
 KINDS: Registry[Any] = Registry("task kind", (
-    "harness.kinds.multiple_choice", "harness.kinds.rag", "harness.kinds.open_answer", "harness.kinds.code"))
+    "harness.kinds.multiple_choice", "harness.kinds.rag", "harness.kinds.open_answer", "harness.kinds.code",
+    "harness.kinds.behavior", "harness.kinds.bbq", "harness.kinds.winogenerated"))
 SCORERS: Registry[Any] = Registry("scorer", (
     "harness.scoring.multiple_choice", "harness.scoring.rag", "harness.scoring.open_answer", "harness.kinds.code"))
-METRICS: Registry[Any] = Registry("metric family", ("harness.metrics.families", "harness.kinds.code"))
+METRICS: Registry[Any] = Registry("metric family", ("harness.metrics.families", "harness.kinds.code",
+                                                     "harness.metrics.behavior", "harness.metrics.bbq",
+                                                     "harness.metrics.winogenerated"))
 BACKENDS: Registry[Any] = Registry("backend", (
     "harness.backends.hf", "harness.backends.vllm", "harness.backends.openai", "harness.backends.fake"))
 PERTURBATIONS: Registry[Any] = Registry("perturbation", (

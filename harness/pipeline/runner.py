@@ -163,7 +163,8 @@ def answer_chunk(task: Task, chunk: Chunk, backend: Backend, cache: RequestCache
             repeat=variant.repeat, correct=score.correct,
             invalid=score.invalid, gold_prob=score.gold_prob, prompt_tokens=response.prompt_tokens,
             prompt_truncated=response.prompt_truncated, output_tokens=response.output_tokens,
-            request_key=request.key, sample_index=variant.sample_index, execution=score.execution))
+            request_key=request.key, sample_index=variant.sample_index, execution=score.execution,
+            facts=variant.item.facts))
     return Answered(samples, len(first.unique) + len(second), from_cache, seconds)
 
 

@@ -210,6 +210,9 @@ class Sample(BaseModel):
     request_key: str
     sample_index: int = Field(0, description="which of the n samples of this prompt (pass@k), each its own request")
     execution: Execution | None = Field(None, description="code tasks: how the program ran against its tests")
+    facts: dict[str, Any] = Field(default_factory=dict, description="what the task kind's metric families read "
+                                  "per item: options by index into the item's own order (BBQ's unknown and biased "
+                                  "options, the behaviour-matching option), numbers (Winogenerated's BLS share)")
 
     def logprobs_read(self, kind: str) -> int:
         """How many of this sample's option log-probs were read this way (exact, partial, floored)."""

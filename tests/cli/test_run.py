@@ -41,7 +41,7 @@ def test_report_goes_beside_the_output(tmp_path, monkeypatch):
 def test_task_by_name_and_close_matches(tmp_path):
     result = cli("run", "sycophncy", *FAKE, "-o", str(tmp_path))
     assert result.exit_code == 2
-    assert "'sycophncy' is neither a task file nor a known task name; did you mean sycophancy?" in result.output
+    assert "'sycophncy' is neither a task file nor a known task name; did you mean sycophancy" in result.output
     result = cli("run", "general_knowledge", *FAKE, "--limit", "2", "-o", str(tmp_path), "--no-report")
     assert result.exit_code == 0, result.output
     assert Path(results(tmp_path)[0]["task"]["file"]).resolve() == ROOT / "tasks" / "general_knowledge.yaml"

@@ -22,7 +22,7 @@ def test_first_folder_wins_and_files_stay_files(tmp_path, monkeypatch):
 
 
 def test_unknown_names(tmp_path):
-    with pytest.raises(HarnessError, match=r"did you mean general_knowledge\?"):
+    with pytest.raises(HarnessError, match=r"did you mean general_knowledge\b"):
         find_task("general_knowledg")
     with pytest.raises(HarnessError, match="is a directory"):
         find_task(tmp_path)
