@@ -70,6 +70,7 @@ def evaluate(tasks: str | Path | Sequence[str | Path], *, model: str | Sequence[
              device: str | None = None,
              batch_size: int | None = None, cache: str | Path | bool = True,
              gen_kwargs: dict[str, Any] | str | None = None, system_instruction: str | None = None,
+             judge: tuple[str | None, str | None, list[str]] = (None, None, []),
              console: Console | None = None, **stats: Any) -> Evaluation:
     """Run every task (names, files or groups) on every model and return the results.
 
@@ -78,7 +79,8 @@ def evaluate(tasks: str | Path | Sequence[str | Path], *, model: str | Sequence[
     seed: every draw the task files do not pin (default 1234); report: True writes the HTML report of every
     run in `output` to `default_report(output)`, a path writes it there, False writes none; cache: True the
     default request cache, a path that file, False none; gen_kwargs: generation keys for every task (max_tokens,
-    temperature, top_p, stop; a dict or "k=v,..."); system_instruction: a first system message; stats:
+    temperature, top_p, stop; a dict or "k=v,..."); system_instruction: a first system message; judge: (backend,
+    model, ["key=value", ...]) of the judge of judged tasks (None: the task's `judge:` block); stats:
     min_group_size, bootstrap_resamples, ci_level.
     Progress goes to `console` (default: none)."""
     from harness.cli.console import quiet_libraries
@@ -104,7 +106,7 @@ def evaluate(tasks: str | Path | Sequence[str | Path], *, model: str | Sequence[
     if console is None:
         quiet_libraries()  # no progress bars of transformers and datasets (the CLI chooses for itself: --verbose)
     output = Path(output)
-    results = run_models(loaded, models, backend, args, common, cache_path, options, output, out)
+    results = run_models(loaded, models, backend, args, common, cache_path, options, output, out, judge)
     ev = Evaluation(runs=[r for _, r, _ in results], run_dirs=[d for d, _, _ in results])
     _aggregate(ev, results, output, options)
     if report is not False:

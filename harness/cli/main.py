@@ -103,6 +103,11 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print what vLLM, transformers, the hub and "
                                           "Python warnings say as it comes (default: into the run's log.txt).")]
     = False,
+    judge_model: Annotated[str | None, typer.Option(help="The judge model of judged tasks (as --model); wins "
+                                                         "over the task's `judge:` block.")] = None,
+    judge_backend: Annotated[str | None, typer.Option(help="The judge's backend (as --backend).")] = None,
+    judge_arg: Annotated[list[str] | None, typer.Option(help="key=value, repeatable: an option of the judge's "
+                                                             "backend (as -B).")] = None,
 ) -> None:
     """Evaluate models on tasks; write `runs/<id>/results.json`, `samples.jsonl` and the report."""
     import tempfile
@@ -137,7 +142,8 @@ def run(
                       report=False if no_report else (report or True), backend_args=backend_arg, dtype=dtype,
                       device=device, batch_size=batch_size, cache=False if no_cache else (cache_path or True),
                       console=out, gen_kwargs=generation, system_instruction=system_instruction,
-                      min_group_size=min_group_size, bootstrap_resamples=bootstrap_resamples, ci_level=ci_level)
+                      judge=(judge_backend, judge_model, judge_arg or []), min_group_size=min_group_size,
+                      bootstrap_resamples=bootstrap_resamples, ci_level=ci_level)
         library_log.attach(ev.run_dirs)
         print_evaluation(ev)
     except HarnessError as exc:

@@ -41,18 +41,21 @@ def engines(tasks, model: str | None, backend: str, backend_args: list[str], com
 
 
 def run_models(loaded, models: list[str | None], backend: str, backend_args: list[str],  # type: ignore[no-untyped-def]
-               common: dict[str, Any], cache_path: Path | None | bool, options, output: Path, console=out):
+               common: dict[str, Any], cache_path: Path | None | bool, options, output: Path, console=out,
+               judge: tuple = (None, None, [])):
     """Every (task, group) of `loaded` on every model, one model loaded at a time; returns
-    [(run directory, RunResult, group or None)] in model, task order."""
+    [(run directory, RunResult, group or None)] in model, task order. `judge`: (backend, model, args) given
+    for judged tasks."""
     group_of = {id(task): group for task, group in loaded}
     tasks = [task for task, _ in loaded]
     results = []
     for model in models:
         runs, cache = engines(tasks, model, backend, backend_args, common, cache_path, limit=_rows(options))
+        graders = judges(runs, model, backend, backend_args, judge)
         try:
-            done = run_tasks(runs, options, output, cache, console)
+            done = run_tasks(runs, options, output, cache, graders, console)
         finally:  # engines and worker processes stop now, however the run ended
-            for engine in {id(e): e for _, e in runs}.values():
+            for engine in {id(e): e for e in [e for _, e in runs] + [j.backend for j in graders.values()]}.values():
                 engine.close()
         results += [(d, r, group_of[id(task)]) for (d, r), (task, _) in zip(done, runs)]
     return results
@@ -63,14 +66,38 @@ def _rows(options) -> int | None:  # type: ignore[no-untyped-def]
     return options.limit if isinstance(options.limit, int) and options.sample == "first" else None
 
 
-def run_tasks(runs, options, output: Path, cache, console=out):  # type: ignore[no-untyped-def]
-    """Each (task, backend) pair run with a progress bar; returns [(run directory, RunResult)]."""
+def judges(runs, model: str | None, backend: str, backend_args: list[str], given: tuple) -> dict:  # type: ignore[no-untyped-def]
+    """The judge of each task with a `judge:` block, by the task's index in `runs`: one backend per distinct
+    judge spec, and the subject's own engine when the judge is the subject model with no options of its own."""
+    from harness.backends.models import DEFAULT_MODEL
+    from harness.backends.registry import create_backend
+    from harness.pipeline.judging import Judge, JudgeOptions, judge_setting
+
+    options = JudgeOptions(backend=given[0], model=given[1], args=given[2])
+    made: dict[str, Any] = {}
+    out = {}
+    for i, (task, engine) in enumerate(runs):
+        if task.spec.judge is None:
+            continue
+        name, judge_model, args, by_cli = judge_setting(task.spec.judge, options)
+        same = name == backend and (judge_model or DEFAULT_MODEL) == (model or DEFAULT_MODEL) and not args \
+            and not backend_args
+        key = repr((name, judge_model, sorted(args.items())))
+        if key not in made:
+            made[key] = engine if same else create_backend(name, judge_model, args)
+        out[i] = Judge(made[key], "command line" if by_cli else "task file")
+    return out
+
+
+def run_tasks(runs, options, output: Path, cache, graders=None, console=out):  # type: ignore[no-untyped-def]
+    """Each (task, backend) pair run with a progress bar (`graders`: the judges by index in `runs`);
+    returns [(run directory, RunResult)]."""
     from harness.pipeline.runner import run_task
     from harness.report.summary import estimate_line
     from harness.results.io import new_run_dir
 
     results = []
-    for task, engine in runs:
+    for i, (task, engine) in enumerate(runs):
         stamp = time.strftime("%Y%m%d-%H%M%S")
         run_dir = new_run_dir(output, f"{stamp}-{slug(task.spec.name)}-{slug(engine.info.name)}")
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -82,7 +109,13 @@ def run_tasks(runs, options, output: Path, cache, console=out):  # type: ignore[
             def on_plan(e, name: str = task.spec.name) -> None:  # type: ignore[no-untyped-def]
                 bar.console.print(estimate_line(name, e), markup=False, highlight=False)
 
-            result = run_task(task, engine, options, run_dir, cache=cache, on_start=on_start, on_plan=on_plan)
+            result = run_task(task, engine, options, run_dir, cache=cache, on_start=on_start, on_plan=on_plan,
+                              judge=(graders or {}).get(i))
+        if result.judge is not None:
+            j = result.judge
+            console.print(f"{task.spec.name}: judged by {j.model.name} ({j.model.backend}; from the {j.given_by}), "
+                      f"{j.requests_unique} judge requests, {j.requests_cached} from the cache", markup=False,
+                      highlight=False)
         if result.counts.requests_cached:
             console.print(f"{task.spec.name}: {result.counts.requests_cached} of {result.counts.requests_unique} "
                       "requests answered from the cache")

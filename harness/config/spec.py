@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from harness.config.judge import JudgeSpec
 from harness.config.stats import StatsSpec
 from harness.core.plugins import ARMS as ARMS_REGISTRY
 from harness.core.records import Strict
@@ -184,6 +185,8 @@ class TaskSpec(Strict):
                     "by name (`harness list metrics`).")
     limit: int | None = Field(None, ge=1, le=2**63 - 1, description="Use only the first N rows.")
     stats: StatsSpec = Field(default_factory=StatsSpec, description="Group size, bootstrap resamples, CI level.")
+    judge: JudgeSpec | None = Field(None, description="A judge model grading the answers (`scorer: judge`, or "
+                                                      "`refusal.classifier: judge`).")
 
     @model_validator(mode="after")
     def _one_kind_of_variant(self) -> TaskSpec:
@@ -192,6 +195,8 @@ class TaskSpec(Strict):
                 raise ValueError("an intersection of groups lists at least two columns")
         if self.persuasion is not None and self.perturbations is not None:
             raise ValueError("a task declares either `persuasion` or `perturbations`, not both")
+        if self.scorer == "judge" and self.judge is None:
+            raise ValueError("`scorer: judge` needs a `judge:` block (its template and grades)")
         return self
 
 
