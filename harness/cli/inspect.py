@@ -20,7 +20,9 @@ LISTS = ("tasks", "kinds", "scorers", "metrics", "backends", "perturbations", "a
 
 def list_command(
     what: Annotated[str, typer.Argument(help=f"One of: {', '.join(LISTS)}.")] = "tasks",
-    folder: Annotated[Path, typer.Argument(help="Folder of task files (for `tasks`).")] = Path("tasks"),
+    folder: Annotated[Path | None, typer.Argument(help="Folder of task files (for `tasks`). Default: every task "
+                                                   "name `harness run NAME` finds (HARNESS_TASK_PATH, ./tasks, "
+                                                   "the built-in tasks).", show_default=False)] = None,
 ) -> None:
     """List task files (default), or what is registered: kinds, scorers, metrics, backends, perturbations, arms."""
     from harness.core.plugins import ALL
@@ -45,27 +47,42 @@ def list_command(
     print_table(table)
 
 
-def _list_tasks(folder: Path) -> None:
+def _named(name: str, inside: str) -> str:
+    """The name `harness run` takes (the file's stem), with the name in results when it differs."""
+    return name if name == inside else f"{name} ({inside})"
+
+
+def _list_tasks(folder: Path | None) -> None:
+    from harness.config.group import is_group_file, load_group
+    from harness.config.locate import known_tasks
     from harness.config.task import load_task
 
-    files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
-    if not files:
-        fail(HarnessError("no task files (*.yaml) here", file=folder))
+    if folder is None:
+        named = list(known_tasks().items())
+    else:
+        named = [(f.stem, f) for f in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))]
+    if not named:
+        fail(HarnessError("no task files (*.yaml) here", file=folder or "tasks"))
     table = Table()
-    for col in ("task", "type", "file", "description"):
+    for col in ("name (run NAME)", "type", "file", "description"):
         table.add_column(col)
-    for f in files:
+    for name, f in named:
         try:
+            if is_group_file(f):
+                g, files = load_group(f)
+                table.add_row(_named(name, g.group), "group", str(f), f"{len(files)} tasks: {', '.join(g.tasks)}")
+                continue
             t = load_task(f)
-            table.add_row(t.spec.name, t.spec.type, str(f), t.spec.description.strip().split("\n")[0])
+            table.add_row(_named(name, t.spec.name), t.spec.type, str(f), t.spec.description.strip().split("\n")[0])
         except HarnessError as exc:
-            table.add_row(Text("invalid", style="red"), "", str(f), str(exc))
+            table.add_row(name, Text("invalid", style="red"), str(f), str(exc))
     print_table(table)
 
 
 def validate(
     ctx: typer.Context,
-    files: Annotated[list[Path], typer.Argument(help="Task YAML files.", show_default=False)],
+    files: Annotated[list[str], typer.Argument(help="Task YAML files, task names or task groups (each of its "
+                                                    "tasks is checked).", show_default=False)],
     data: Annotated[bool, typer.Option(help="Also load the dataset and render every prompt.")] = True,
     allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", help=ALLOW_HELP)] = None,
 ) -> None:
@@ -78,7 +95,11 @@ def validate(
 
     allow_paths(ctx, allow_path)
     failed = 0
-    for f in files:
+    for f in _task_files(files):
+        if isinstance(f, HarnessError):
+            failed += 1
+            err.print(f"harness: error: {f}", markup=False, highlight=False, soft_wrap=True)
+            continue
         try:
             task = load_task(f)
             detail = ""
@@ -98,6 +119,21 @@ def validate(
             err.print(f"harness: error: {exc}", markup=False, highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(2)
+
+
+def _task_files(args: list[str]) -> list[Path | HarnessError]:
+    """Each argument as task files (a group: its tasks), or the error that says why it names none."""
+    from harness.config.group import is_group_file, load_group
+    from harness.config.locate import find_task
+
+    found: list[Path | HarnessError] = []
+    for arg in args:
+        try:
+            file = find_task(arg)
+            found += load_group(file)[1] if is_group_file(file) else [file]
+        except HarnessError as exc:
+            found.append(exc)
+    return found
 
 
 def perturbations() -> None:

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.console import err, fail, out, print_table, quiet_libraries, skipped
+from harness.cli.console import err, fail, out, quiet_libraries
 from harness.cli.options import ALLOW_HELP, INT64_MAX, allow_paths, check_device, run_app
 from harness.core.errors import HarnessError
 
@@ -21,24 +21,50 @@ app = typer.Typer(
     add_completion=False, no_args_is_help=True, rich_markup_mode="markdown",
     help="Evaluate how robust and how aligned a language model really is.\n\n"
          "Examples:\n\n"
-         "* `harness run tasks/general_knowledge.yaml` (embedded SmolLM2-135M-Instruct)\n\n"
+         "* `harness run general_knowledge` (a built-in task by name, on the embedded SmolLM2-135M-Instruct)\n\n"
          "* `harness run tasks/general_knowledge.yaml --model Qwen/Qwen2.5-0.5B-Instruct --limit 50`\n\n"
          "* `harness validate tasks/*.yaml`\n\n"
          "* `harness report runs/ -o reports/index.html`")
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            out.print(f"harness {version('harness')}")
+        except PackageNotFoundError:  # a source tree that was never installed
+            from harness import __version__
+
+            out.print(f"harness {__version__} (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="Print the installed version and exit.")] = False) -> None:
+    pass
+
+
 @app.command()
 def run(
     ctx: typer.Context,
-    tasks: Annotated[list[Path], typer.Argument(help="Task YAML files.", show_default=False)],
-    model: Annotated[str | None, typer.Option("--model", "-m", help="Embedded name, local folder or hub id "
+    tasks: Annotated[list[str], typer.Argument(help="Task files, built-in task names (`harness list` shows them) "
+                                                    "or task groups (a file or a name).", show_default=False)],
+    model: Annotated[list[str] | None, typer.Option("--model", "-m", help="Embedded name, local folder or hub id "
                                                  "(default: the embedded SmolLM2-135M-Instruct), or "
                                                  "replay:COLUMN / replay:COLUMN.* / replay:FILE.jsonl to score "
-                                                 "recorded outputs.")] = None,
-    limit: Annotated[int | None, typer.Option(min=1, max=INT64_MAX, help="Evaluate only the first N items of each "
-                                              "task.")] = None,
+                                                 "recorded outputs. Repeatable: one run per model and task.")] = None,
+    limit: Annotated[str | None, typer.Option(help="Evaluate only N rows of each task, or a share of them "
+                                              "(0.1: a tenth, rounded up); see --sample.")] = None,
+    sample: Annotated[str, typer.Option(help="Which --limit rows: first | random (seeded) | stratified (seeded, "
+                                             "in proportion per value of the task's first group column).")]
+    = "first",
     output: Annotated[Path, typer.Option("--output", "-o", help="Folder for run directories.")] = Path("runs"),
-    seed: Annotated[int, typer.Option(min=0, max=INT64_MAX, help="Seed for sampling and bootstrap CIs.")] = 1234,
+    seed: Annotated[int | None, typer.Option(min=0, max=INT64_MAX, help="Seed of every draw: sampling, --sample, "
+                                             "bootstrap CIs, and the perturbation and persuasion draws unless the "
+                                             "task file pins their seed (results.json settings.seeds says which "
+                                             "won). Default: 1234.")] = None,
     backend: Annotated[str, typer.Option(help="hf (transformers) | vllm | openai (any OpenAI-compatible server) | "
                                               "fake (answers by rule, for tests); `harness backends` lists them")]
     = "hf",
@@ -51,8 +77,9 @@ def run(
                                                    "default: the dtype a `harness train` folder was saved in, "
                                                    "else bfloat16")] = None,
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda | cuda:N (hf)")] = None,
-    report: Annotated[Path, typer.Option(help="HTML report refreshed at the end from every run in --output.")]
-    = Path("reports/index.html"),
+    report: Annotated[Path | None, typer.Option(help="HTML report refreshed at the end from every run in --output. "
+                                                "Default: reports/index.html for `-o runs`, else "
+                                                "`OUTPUT/index.html`.", show_default=False)] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the request cache.")] = False,
     cache_path: Annotated[Path | None, typer.Option("--cache", help="Request cache file. Default: "
@@ -67,6 +94,11 @@ def run(
                                                             "(default: the task's stats, else 1000).")] = None,
     ci_level: Annotated[float | None, typer.Option(min=0.5, max=0.999, help="Confidence level of every interval "
                                                    "(default: the task's stats, else 0.95).")] = None,
+    gen_kwargs: Annotated[str | None, typer.Option("--gen-kwargs", help="key=value,... set in every task's "
+                                                   "`generation:` (max_tokens, temperature, top_p, stop), e.g. "
+                                                   "temperature=0.7,max_tokens=64.")] = None,
+    system_instruction: Annotated[str | None, typer.Option("--system-instruction", help="A system message sent "
+                                                           "first, before the task's own system prompt.")] = None,
     allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", help=ALLOW_HELP)] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print what vLLM, transformers, the hub and "
                                           "Python warnings say as it comes (default: into the run's log.txt).")]
@@ -77,46 +109,43 @@ def run(
     judge_arg: Annotated[list[str] | None, typer.Option(help="key=value, repeatable: an option of the judge's "
                                                              "backend (as -B).")] = None,
 ) -> None:
-    """Evaluate a model on one or more tasks; write `runs/<id>/results.json`, `samples.jsonl` and the report."""
+    """Evaluate models on tasks; write `runs/<id>/results.json`, `samples.jsonl` and the report."""
     import tempfile
 
+    from harness.api import evaluate, expand
+    from harness.cli.groups import print_evaluation
     from harness.cli.logs import LibraryLog
-    from harness.cli.runs import dry_run_tasks, engines, judges, run_tasks
-    from harness.config.task import load_task
+    from harness.cli.runs import dry_run_tasks
+    from harness.config.overrides import parse_gen_kwargs
+    from harness.config.sampling import make_sampling, parse_limit
     from harness.core.plugins import BACKENDS
-    from harness.pipeline.runner import RunOptions
-    from harness.report.build import write_report
-    from harness.report.summary import summary_table
 
     allow_paths(ctx, allow_path)
     library_log = ctx.with_resource(LibraryLog(Path(tempfile.gettempdir()) if dry_run else output, verbose=verbose))
+    models: list[str | None] = list(model) if model else [None]
     try:
-        loaded = [load_task(t) for t in tasks]  # fail fast, before loading a model
-        quiet_libraries(verbose)
+        rows = parse_limit(limit) if limit is not None else None
+        make_sampling(rows, sample, 0)
+        generation = parse_gen_kwargs(gen_kwargs)
         if dry_run:
-            dry_run_tasks(loaded, model, local=BACKENDS.get(backend).local, examples=examples, seed=seed,
-                          limit=limit)
+            loaded = [task for task, _ in expand(tasks)]
+            quiet_libraries(verbose)
+            for m in models:
+                dry_run_tasks(loaded, m, local=BACKENDS.get(backend).local, examples=examples,
+                              seed=1234 if seed is None else seed, limit=rows, sample=sample, gen_kwargs=generation,
+                              system_instruction=system_instruction)
             return
         if device is not None:
             check_device(device, backend)
-        options = RunOptions(seed=seed, batch_size=batch_size or 16, limit=limit, min_group_size=min_group_size,
-                             bootstrap_resamples=bootstrap_resamples, ci_level=ci_level)
-        runs, cache = engines(loaded, model, backend, backend_arg or [],
-                              {"dtype": dtype, "device": device, "batch_size": batch_size},
-                              False if no_cache else cache_path, limit=limit)
-        graders = judges(runs, model, backend, backend_arg or [], (judge_backend, judge_model, judge_arg or []))
-        try:
-            results = run_tasks(runs, options, output, cache, graders)
-            library_log.attach([d for d, _ in results])
-        finally:  # engines and worker processes stop now, however the run ended
-            for engine in {id(e): e for e in [e for _, e in runs] + [j.backend for j in graders.values()]}.values():
-                engine.close()
-        print_table(summary_table(results))
-        for run_dir, _ in results:
-            out.print(f"run: {run_dir}")
-        if not no_report:
-            path, count = write_report([output], report, on_invalid=skipped)
-            out.print(f"report: {path} ({count} runs)")
+        quiet_libraries(verbose)
+        ev = evaluate(tasks, model=models, backend=backend, limit=rows, sample=sample, seed=seed, output=output,
+                      report=False if no_report else (report or True), backend_args=backend_arg, dtype=dtype,
+                      device=device, batch_size=batch_size, cache=False if no_cache else (cache_path or True),
+                      console=out, gen_kwargs=generation, system_instruction=system_instruction,
+                      judge=(judge_backend, judge_model, judge_arg or []), min_group_size=min_group_size,
+                      bootstrap_resamples=bootstrap_resamples, ci_level=ci_level)
+        library_log.attach(ev.run_dirs)
+        print_evaluation(ev)
     except HarnessError as exc:
         fail(exc)
     except OSError as exc:  # a folder we may not make or write: one line (harness.cli.options.run_app says more)

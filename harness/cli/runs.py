@@ -40,6 +40,32 @@ def engines(tasks, model: str | None, backend: str, backend_args: list[str], com
     return [(task, engine) for task in tasks], cache
 
 
+def run_models(loaded, models: list[str | None], backend: str, backend_args: list[str],  # type: ignore[no-untyped-def]
+               common: dict[str, Any], cache_path: Path | None | bool, options, output: Path, console=out,
+               judge: tuple = (None, None, [])):
+    """Every (task, group) of `loaded` on every model, one model loaded at a time; returns
+    [(run directory, RunResult, group or None)] in model, task order. `judge`: (backend, model, args) given
+    for judged tasks."""
+    group_of = {id(task): group for task, group in loaded}
+    tasks = [task for task, _ in loaded]
+    results = []
+    for model in models:
+        runs, cache = engines(tasks, model, backend, backend_args, common, cache_path, limit=_rows(options))
+        graders = judges(runs, model, backend, backend_args, judge)
+        try:
+            done = run_tasks(runs, options, output, cache, graders, console)
+        finally:  # engines and worker processes stop now, however the run ended
+            for engine in {id(e): e for e in [e for _, e in runs] + [j.backend for j in graders.values()]}.values():
+                engine.close()
+        results += [(d, r, group_of[id(task)]) for (d, r), (task, _) in zip(done, runs)]
+    return results
+
+
+def _rows(options) -> int | None:  # type: ignore[no-untyped-def]
+    """A replay reads at most this many recorded rows (all of them for a fraction or a drawn sample)."""
+    return options.limit if isinstance(options.limit, int) and options.sample == "first" else None
+
+
 def judges(runs, model: str | None, backend: str, backend_args: list[str], given: tuple) -> dict:  # type: ignore[no-untyped-def]
     """The judge of each task with a `judge:` block, by the task's index in `runs`: one backend per distinct
     judge spec, and the subject's own engine when the judge is the subject model with no options of its own."""
@@ -63,7 +89,7 @@ def judges(runs, model: str | None, backend: str, backend_args: list[str], given
     return out
 
 
-def run_tasks(runs, options, output: Path, cache, graders=None):  # type: ignore[no-untyped-def]
+def run_tasks(runs, options, output: Path, cache, graders=None, console=out):  # type: ignore[no-untyped-def]
     """Each (task, backend) pair run with a progress bar (`graders`: the judges by index in `runs`);
     returns [(run directory, RunResult)]."""
     from harness.pipeline.runner import run_task
@@ -75,7 +101,7 @@ def run_tasks(runs, options, output: Path, cache, graders=None):  # type: ignore
         stamp = time.strftime("%Y%m%d-%H%M%S")
         run_dir = new_run_dir(output, f"{stamp}-{slug(task.spec.name)}-{slug(engine.info.name)}")
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=out) as bar:
+                      TimeElapsedColumn(), console=console) as bar:
             def on_start(total: int, name: str = task.spec.name):  # type: ignore[no-untyped-def]
                 tid = bar.add_task(name, total=total)
                 return lambda k: bar.advance(tid, k)
@@ -87,41 +113,44 @@ def run_tasks(runs, options, output: Path, cache, graders=None):  # type: ignore
                               judge=(graders or {}).get(i))
         if result.judge is not None:
             j = result.judge
-            out.print(f"{task.spec.name}: judged by {j.model.name} ({j.model.backend}; from the {j.given_by}), "
+            console.print(f"{task.spec.name}: judged by {j.model.name} ({j.model.backend}; from the {j.given_by}), "
                       f"{j.requests_unique} judge requests, {j.requests_cached} from the cache", markup=False,
                       highlight=False)
         if result.counts.requests_cached:
-            out.print(f"{task.spec.name}: {result.counts.requests_cached} of {result.counts.requests_unique} "
+            console.print(f"{task.spec.name}: {result.counts.requests_cached} of {result.counts.requests_unique} "
                       "requests answered from the cache")
         if result.counts.ties:
-            out.print(f"{task.spec.name}: {result.counts.ties} samples with an exact tie at the top of the option "
+            console.print(f"{task.spec.name}: {result.counts.ties} samples with an exact tie at the top of the option "
                       "log-probs, scored as no answer (invalid; per sample: tied)")
         for arm, count in result.counts.skipped.items():
-            out.print(f"{task.spec.name}: {arm} skipped on {count} items (it could not apply: no wrong option "
+            console.print(f"{task.spec.name}: {arm} skipped on {count} items (it could not apply: no wrong option "
                       "left to assert; counts.skipped)")
         if result.counts.truncated:
-            out.print(f"{task.spec.name}: {result.counts.truncated} prompts lost their first tokens to fit the "
+            console.print(f"{task.spec.name}: {result.counts.truncated} prompts lost their first tokens to fit the "
                       "context (prompt.truncate: left; per sample: prompt_truncated)")
         if result.counts.logprobs_floored:
-            out.print(f"{task.spec.name}: {result.counts.logprobs_floored} option log-probs are PARROT's floor (labels "
+            console.print(f"{task.spec.name}: {result.counts.logprobs_floored} option log-probs are PARROT's floor "
+                          "(labels "
                       "outside the backend's top k; per sample: label_logprob_kind); confidence metrics leave out "
                       "the items whose gold or asserted option is floored", markup=False, highlight=False)
         results.append((run_dir, result))
     if not engine.loaded:
-        out.print(f"model {engine.info.name} not loaded: every answer came from the cache")
+        console.print(f"model {engine.info.name} not loaded: every answer came from the cache")
     elif engine.load_seconds:
-        out.print(f"model {engine.info.name} on {engine.info.backend}/{engine.info.device} ({engine.info.dtype}), "
+        console.print(f"model {engine.info.name} on {engine.info.backend}/{engine.info.device} ({engine.info.dtype}), "
                   f"loaded in {engine.load_seconds:.1f} s", markup=False, highlight=False)
     return results
 
 
-def dry_run_tasks(tasks, model: str | None, *, local: bool, examples: int, seed: int,  # type: ignore[no-untyped-def]
-             limit: int | None) -> None:
+def dry_run_tasks(tasks, model: str | None, *, local: bool, examples: int,  # type: ignore[no-untyped-def]
+                  **run: Any) -> None:
+    """Example prompts of each task and what it would ask; `run`: seed, limit, sample, gen_kwargs,
+    system_instruction, as a run would use them."""
     from harness.pipeline.dryrun import dry_run, load_tokenizer
 
     tokenizer = load_tokenizer(model) if local else None  # a server's tokenizer is not here
     for task in tasks:
-        d = dry_run(task, tokenizer, examples=examples, seed=seed, limit=limit)
+        d = dry_run(task, tokenizer, examples=examples, **run)
         for v in d.variants:
             for k, text in enumerate(v.examples, 1):
                 out.rule(f"{d.task} · {v.name} · example {k} of {v.samples} samples", style="dim")

@@ -17,8 +17,11 @@ import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-PROMPTS = Path(__file__).resolve().parents[2] / "prompts"
-TASKS = Path(__file__).resolve().parents[2] / "tasks"  # the built-in tasks and their data, shipped with the project
+# harness/builtin/{prompts,tasks} link to the checkout's prompts/ and tasks/; a built wheel holds copies of them
+# (package data), so the built-in tasks and templates are found wherever harness is installed.
+BUILTIN = Path(__file__).resolve().parents[1] / "builtin"
+PROMPTS = (BUILTIN / "prompts").resolve()
+TASKS = (BUILTIN / "tasks").resolve()  # the built-in tasks and their data, shipped with the project
 ENV = "HARNESS_ALLOW_PATHS"
 _allowed: list[Path] = []  # folders allowed by the running command (`--allow-path`)
 

@@ -111,7 +111,8 @@ class PersuasionSpec(Strict):
     personas: str = Field("personas.yaml", description="Authority personas by domain, in the templates folder.")
     persona_field: str | None = Field(None, description="Column whose value picks the persona; "
                                                         "default: the first group column.")
-    seed: int = Field(42, description="Seed of the asserted wrong option, drawn per item from (seed, item id).")
+    seed: int = Field(42, description="Seed of the asserted wrong option, drawn per item from (seed, item id). "
+                                      "Set here, it pins the draw; absent, the run's --seed is used.")
     tau: float = Field(3.0, gt=0, description="Softmax temperature τ of delta_p_gold / delta_p_asserted: "
                        "p_L ∝ exp(l_L/τ) over the option-label log-probs (docs/metrics.md).")
 
@@ -143,7 +144,8 @@ class PerturbedVariantSpec(Strict):
 class PerturbationsSpec(Strict):
     """Meaning-preserving variants of every item, each compared item by item with `original`."""
 
-    seed: int = Field(0, description="Seed of every random draw, with the item id, variant name and step.")
+    seed: int = Field(0, description="Seed of every random draw, with the item id, variant name and step. Set "
+                                     "here, it pins the draws; absent, the run's --seed is used.")
     variants: list[PerturbedVariantSpec] = Field(min_length=1)
 
     @model_validator(mode="after")

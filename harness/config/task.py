@@ -12,6 +12,8 @@ from typing import Annotated, Any, Union
 
 from pydantic import Discriminator, Field, Tag, TypeAdapter, ValidationError, create_model
 
+from harness.config.overrides import check_generation
+from harness.config.sampling import Sampling
 from harness.config.spec import (
     METRIC_NAMES,
     PersuasionSpec,
@@ -22,6 +24,7 @@ from harness.config.spec import (
 )
 from harness.config.templates import load_template
 from harness.config.yamlfile import ConfigFile, YamlDoc, describe_error, load_yaml_mapping
+from harness.core.errors import HarnessError, raise_all
 from harness.core.plugins import ARMS, KINDS, METRICS, PERTURBATIONS
 
 
@@ -29,6 +32,8 @@ class Task(ConfigFile):
     """A validated task file: the spec (of its kind's own model) plus where it lives."""
 
     spec: TaskSpec
+    sampling: Sampling | None = None  # a run's `--limit` with `--sample random|stratified` or a fraction
+    system_instruction: str | None = None  # a run's `--system-instruction`: the first system message
 
     @property
     def kind(self) -> Any:
@@ -45,6 +50,41 @@ class Task(ConfigFile):
             return self
         return self.model_copy(update={"spec": self.spec.model_copy(
             update={"limit": min(limit, self.spec.limit or limit)})})
+
+    def with_sampling(self, sampling: Sampling | None) -> Task:
+        """The same task on a sample of its rows: the first N through `limit` (as `with_limit`), any other
+        sample chosen by harness/data/sampling.py from the rows `limit:` keeps."""
+        if sampling is None:
+            return self
+        if sampling.method == "first" and sampling.n is not None:
+            return self.with_limit(sampling.n)
+        return self.model_copy(update={"sampling": sampling})
+
+    def with_overrides(self, gen_kwargs: dict[str, Any], system_instruction: str | None) -> Task:
+        """The task with a run's `--gen-kwargs` in its `generation:` block and its `--system-instruction`."""
+        task = self
+        if gen_kwargs:
+            generation = check_generation(self.spec.generation, gen_kwargs)
+            task = task.model_copy(update={"spec": self.spec.model_copy(update={"generation": generation})})
+        return task.model_copy(update={"system_instruction": system_instruction}) if system_instruction else task
+
+    def pinned_seeds(self) -> set[str]:
+        """The blocks whose `seed:` the task file sets (`persuasion`, `perturbations`): those draws keep it."""
+        return {block for block in ("persuasion", "perturbations")
+                if isinstance(self.doc.data.get(block), dict) and "seed" in self.doc.data[block]}
+
+    def with_seed(self, seed: int) -> tuple[Task, dict[str, tuple[int, str]]]:
+        """The task with `seed` for every draw whose block does not pin one, and {block: (seed, "task"|"run")}."""
+        pinned, update, used = self.pinned_seeds(), {}, {}
+        for block in ("persuasion", "perturbations"):
+            spec = getattr(self.spec, block)
+            if spec is None:
+                continue
+            used[block] = (spec.seed, "task") if block in pinned else (seed, "run")
+            if block not in pinned:
+                update[block] = spec.model_copy(update={"seed": seed})
+        task = self.model_copy(update={"spec": self.spec.model_copy(update=update)}) if update else self
+        return task, used
 
 
 def _tagged(models: dict[str, type], key: str, what: str) -> Any:
@@ -86,18 +126,22 @@ def validate_task(doc: YamlDoc) -> TaskSpec:
     try:
         return task_adapter().validate_python(doc.data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = _strip_tags(err["loc"], kinds, steps)
-        message = describe_error(err)
-        kind = doc.data.get("type")
-        if err["type"] == "unknown_tag":
-            message, loc = _unknown_tag(err, loc, doc, sorted(kinds), sorted(steps))
-        elif err["type"] == "missing" and len(loc) == 1 and isinstance(kind, str):
-            message += f" (a {kind} task needs it)"
-        elif err["type"] == "extra_forbidden" and len(loc) == 1 and isinstance(kind, str):
-            message += f" (a {kind} task takes no `{loc[0]}`)"
-        extra = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-        raise doc.error(message + extra, loc) from None
+        problems: list[HarnessError] = []
+        for err in exc.errors():
+            loc = _strip_tags(err["loc"], kinds, steps)
+            message = describe_error(err)
+            kind = doc.data.get("type")
+            if err["type"] == "unknown_tag":
+                message, loc = _unknown_tag(err, loc, doc, sorted(kinds), sorted(steps))
+            elif err["type"] == "missing" and len(loc) == 1 and isinstance(kind, str):
+                message += f" (a {kind} task needs it)"
+            elif err["type"] == "extra_forbidden" and len(loc) == 1 and isinstance(kind, str):
+                message += f" (a {kind} task takes no `{loc[0]}`)"
+            problem = doc.error(message, loc)
+            if all(str(problem) != str(p) for p in problems):
+                problems.append(problem)
+        raise_all(problems)
+        raise AssertionError("unreachable: a ValidationError has errors") from None  # pragma: no cover
 
 
 def _unknown_tag(err: dict[str, Any], loc: tuple[Any, ...], doc: YamlDoc, kinds: list[str],

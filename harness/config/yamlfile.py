@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from harness.config.paths import OutsideError, confine
-from harness.core.errors import HarnessError
+from harness.core.errors import HarnessError, raise_all
 
 Path_ = tuple[str | int, ...]
 
@@ -160,15 +160,17 @@ def describe_error(err: dict[str, Any]) -> str:
 
 
 def validate(model: type[M], doc: YamlDoc) -> M:
-    """`model.model_validate(doc.data)`, or a HarnessError naming the file, line and field of the
-    first problem (and how many more there are)."""
+    """`model.model_validate(doc.data)`, or a HarnessError naming the file, line and field of the problem
+    (HarnessErrors: one such line per problem, when there are several)."""
     try:
         return model.model_validate(doc.data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("literal[", "list["))))
-        extra = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-        raise doc.error(describe_error(err) + extra, loc) from None
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("literal[", "list["))))
+            problems.append(doc.error(describe_error(err), loc))
+        raise_all(problems)
+        raise AssertionError("unreachable: a ValidationError has errors") from None  # pragma: no cover
 
 
 class ConfigFile(BaseModel):

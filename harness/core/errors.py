@@ -33,3 +33,22 @@ class HarnessError(Exception):
         # Keep it one line whatever the message contains.
         text = " ".join(f"{where}{field}{self.message}".split())
         return text
+
+
+class HarnessErrors(HarnessError):
+    """Several problems found at once (every schema error of a file): one line each, after a count."""
+
+    def __init__(self, errors: list[HarnessError]) -> None:
+        super().__init__(f"{len(errors)} problems: " + "; ".join(e.message for e in errors), file=errors[0].file)
+        self.errors = errors
+
+    def __str__(self) -> str:
+        return f"{len(self.errors)} problems:\n" + "\n".join(f"  {e}" for e in self.errors)
+
+
+def raise_all(errors: list[HarnessError]) -> None:
+    """Raise the one error, or all of them together; nothing when the list is empty."""
+    if len(errors) == 1:
+        raise errors[0] from None
+    if errors:
+        raise HarnessErrors(errors) from None

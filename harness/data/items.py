@@ -16,6 +16,7 @@ from harness.config.spec import GROUP_JOIN, group_key
 from harness.config.task import Task
 from harness.core.errors import HarnessError
 from harness.data.rows import Rows
+from harness.data.sampling import choose
 
 MISSING = object()
 
@@ -116,6 +117,11 @@ class TaskData:
         self.rows = Rows(task)
         self.streamed = self.rows.streamed
         self._items: list[Item] | None = None if self.streamed else []
+        sampling = task.sampling
+        if sampling is not None and sampling.method == "stratified" and not task.group_keys:
+            raise task.error("--sample stratified draws per value of the first group column, and this task has "
+                             "no `groups:`", "groups")
+        strata: list[str] = []  # each row's stratum, for a sample
         bad: list[tuple[int, RowError]] = []  # the first seven bad rows
         bad_count = 0
         seen: dict[str, int] = {}
@@ -132,6 +138,8 @@ class TaskData:
                 raise HarnessError(f"row {n}: duplicate item id '{item.id}' (first at row {seen[item.id]})",
                                    file=task.spec.dataset.label, field=task.spec.fields.id or "id")
             seen[item.id] = n
+            if sampling is not None:
+                strata.append(item.groups.get(task.group_keys[0], "") if task.group_keys else "")
             if self._items is not None:
                 self._items.append(item)
         if bad:
@@ -143,6 +151,12 @@ class TaskData:
             raise HarnessError(f"row {first_row}: {err.problem}{more}", file=task.spec.dataset.label,
                                field=err.field)
         self.count = n
+        self.kept: set[int] | None = None  # the sampled rows' indices (None: every row)
+        if sampling is not None:
+            self.kept = choose(sampling, strata)
+            self.count = len(self.kept)
+            if self._items is not None:
+                self._items = [item for i, item in enumerate(self._items) if i in self.kept]
 
     def chunks(self) -> Iterator[list[Item]]:
         """All items in dataset order: one chunk when loaded whole, `chunk_items` at a time when streamed."""
@@ -152,6 +166,8 @@ class TaskData:
         size = self.task.spec.dataset.chunk_items
         chunk: list[Item] = []
         for n, row in enumerate(self.rows):
+            if self.kept is not None and n not in self.kept:
+                continue
             try:
                 chunk.append(self.kind.item(self.task, n, row))
             except RowError as exc:  # the files changed since they were checked

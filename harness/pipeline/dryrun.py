@@ -32,11 +32,14 @@ class DryRun(BaseModel):
 
 
 def dry_run(task: Task, tokenizer, *, examples: int = 2, seed: int = 1234,  # type: ignore[no-untyped-def]
-            limit: int | None = None) -> DryRun:
+            limit: int | float | None = None, sample: str = "first", gen_kwargs: dict | None = None,
+            system_instruction: str | None = None) -> DryRun:
     from harness.backends.prompting import encode_prompt, render_plain, render_prompt
     from harness.data.items import TaskData
+    from harness.pipeline.runner import RunOptions, prepared
 
-    task = task.with_limit(limit)
+    task, _ = prepared(task, RunOptions(seed=seed, limit=limit, sample=sample, gen_kwargs=gen_kwargs or {},
+                                        system_instruction=system_instruction))  # the rows and draws a run would use
 
     def text(request) -> str:  # type: ignore[no-untyped-def]
         if tokenizer is None:

@@ -55,10 +55,10 @@ def build_request(task: Task, variant: Variant, seed: int, history: tuple[Messag
     the first user turn for the second turn of a dialogue."""
     spec = task.spec
     context = template_context(task, variant)
-    messages = []
+    system = [task.system_instruction] if task.system_instruction else []
     if spec.prompt.system:
-        system = load_template(task.resolve(spec.prompt.system)).render(context, item_id=variant.item.id)
-        messages.append(Message(role="system", content=system))
+        system.append(load_template(task.resolve(spec.prompt.system)).render(context, item_id=variant.item.id))
+    messages = [Message(role="system", content="\n\n".join(system))] if system else []
     user = load_template(task.resolve(spec.prompt.template)).render(context, item_id=variant.item.id,
                                                                     strip=not task.kind.verbatim_prompt)
     messages.append(Message(role="user", content=user))

@@ -9,12 +9,13 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel
 
 from harness.backends.base import Backend, Request, Response
 from harness.backends.replay import ReplayBackend
+from harness.config.sampling import make_sampling
 from harness.config.task import Task
 from harness.core import faults
 from harness.core.plugins import METRICS, SCORERS
@@ -27,20 +28,36 @@ from harness.pipeline.judging import Judge, attach, judge_requests, make_judge, 
 from harness.pipeline.plan import Chunk, planned_chunks
 from harness.results import environment
 from harness.results.io import AtomicFile, atomic_write_text, sample_lines
-from harness.results.schema import Counts, JudgeInfo, RunResult, Sample, Settings, TaskRecord, Timing
+from harness.results.schema import Counts, JudgeInfo, RunResult, Sample, SeedChoice, Settings, TaskRecord, Timing
 from harness.scoring.multiple_choice import ScoreFn, score_all
 
 
 class RunOptions(BaseModel):
     seed: int = 1234
+    seed_source: Literal["cli", "default"] = "default"  # whether the user chose the seed
     batch_size: int = 16
-    limit: int | None = None
+    limit: int | float | None = None  # rows, or a share of them
+    sample: Literal["first", "random", "stratified"] = "first"
+    gen_kwargs: dict[str, Any] = {}  # --gen-kwargs: the tasks' `generation:` keys to override
+    system_instruction: str | None = None  # --system-instruction
     bootstrap_resamples: int | None = None  # these three: None takes the task file's `stats:`
     ci_level: float | None = None
     min_group_size: int | None = None
 
     def for_task(self, task: Task) -> RunOptions:
         return self.model_copy(update=task.spec.stats.merged(**self.model_dump()).model_dump())
+
+
+def prepared(task: Task, options: RunOptions) -> tuple[Task, dict[str, SeedChoice]]:
+    """The task on the rows the run asks for, with the run's seed in every draw the task file does not pin;
+    and the seed each draw uses, with its source."""
+    task = task.with_sampling(make_sampling(options.limit, options.sample, options.seed))
+    task, used = task.with_seed(options.seed)
+    task = task.with_overrides(options.gen_kwargs, options.system_instruction)
+    seeds = {"run": SeedChoice(value=options.seed, source=options.seed_source)}
+    for block, (value, source) in used.items():
+        seeds[block] = SeedChoice(value=value, source="task" if source == "task" else options.seed_source)
+    return task, seeds
 
 
 Progress = Callable[[int], None]
@@ -165,7 +182,7 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
              on_plan: Callable[[Estimate], None] | None = None, judge: Judge | None = None) -> RunResult:
     """`judge`: the judge of a task with a `judge:` block (default: the one its block names)."""
     started = time.perf_counter()
-    task = task.with_limit(options.limit)
+    task, seeds = prepared(task, options)
     own_judge = judge is None and task.spec.judge is not None  # made here: closed here
     judge = (judge or make_judge(task)) if task.spec.judge is not None else None
     options = options.for_task(task)
@@ -212,9 +229,12 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
         task=TaskRecord(name=task.spec.name, version=task.spec.version, file=str(task.file),
                         config_hash=task.config_hash, config=task.spec.model_dump(mode="json")),
         model=backend.info,
-        settings=Settings(seed=options.seed, batch_size=options.batch_size, limit=task.spec.limit,
+        settings=Settings(seed=options.seed, batch_size=options.batch_size,
+                          limit=data.count if task.sampling else task.spec.limit,
                           bootstrap_resamples=options.bootstrap_resamples, ci_level=options.ci_level,
-                          min_group_size=options.min_group_size),
+                          min_group_size=options.min_group_size, sample=options.sample if options.limit else "first",
+                          limit_fraction=options.limit if isinstance(options.limit, float) else None, seeds=seeds,
+                          gen_kwargs=options.gen_kwargs, system_instruction=options.system_instruction),
         environment=environment.capture(),
         counts=Counts(items=planned.items, samples=len(samples), requests_unique=requests,
                       requests_cached=from_cache, invalid=sum(s.invalid for s in samples),

@@ -101,13 +101,30 @@ class TaskRecord(BaseModel):
     config: dict[str, Any]
 
 
+class SeedChoice(BaseModel):
+    value: int
+    source: Literal["cli", "default", "task"] = Field(description="cli: `--seed` (or evaluate(seed=...)); default: "
+                                                      "no seed was given; task: the task file pins this draw's seed")
+
+
 class Settings(BaseModel):
     seed: int
     batch_size: int
-    limit: int | None
+    limit: int | None = Field(description="rows evaluated when the run took a subset (--limit), else the task "
+                                          "file's `limit:`; None: every row")
     bootstrap_resamples: int
     ci_level: float
     min_group_size: int
+    sample: Literal["first", "random", "stratified"] = Field(
+        "first", description="how the --limit rows were chosen: the first ones, seeded random, or seeded and "
+                             "stratified by the task's first group column")
+    limit_fraction: float | None = Field(None, description="--limit given as a share of the rows")
+    seeds: dict[str, SeedChoice] = Field(
+        default_factory=dict, description="the seed of each draw: run (sampling, --sample, bootstrap), "
+                                          "perturbations, persuasion; and where it came from")
+    gen_kwargs: dict[str, Any] = Field(default_factory=dict, description="--gen-kwargs: the generation keys the "
+                                                                      "run set in every task (task.config: the result)")
+    system_instruction: str | None = Field(None, description="--system-instruction: the first system message")
 
 
 class Environment(BaseModel):

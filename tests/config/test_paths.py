@@ -39,3 +39,22 @@ def test_allowed_by_flag_for_a_command_only_and_by_env(tmp_path, monkeypatch):
     monkeypatch.setenv(ENV, f"{other}:{third}")
     assert confine(base, "../more/y.jsonl") == third / "y.jsonl"
     assert Path(confine(base, "../data/x.jsonl")).parent == other
+
+
+def test_every_builtin_task_and_template_is_package_data():
+    """harness/builtin links to tasks/ and prompts/; pyproject's package data must ship every file under them,
+    so `harness run NAME` works from an installed wheel (a new folder level needs a new pattern)."""
+    import fnmatch
+
+    from harness.config.paths import BUILTIN, PROMPTS, TASKS
+    from tests.conftest import ROOT
+
+    assert (PROMPTS, TASKS) == (ROOT / "prompts", ROOT / "tasks")  # in a checkout: the links resolve to the repo
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["harness"]
+    files = [f"builtin/{top}/{f.relative_to(BUILTIN / top)}" for top in ("tasks", "prompts")
+             for f in (BUILTIN / top).rglob("*") if f.is_file()]
+    assert len(files) > 30
+    missing = [f for f in files if not any(fnmatch.fnmatchcase(f, p) and f.count("/") == p.count("/")
+                                           for p in patterns)]
+    assert not missing, f"not shipped in the wheel: {missing}"
