@@ -70,6 +70,13 @@ def answer(requests: list[Request], backend: Backend, cache: RequestCache | None
     return answers, len(requests) - len(todo)
 
 
+def prefix_counts(queried: int, hits: int) -> dict[str, int | float | None]:
+    """The run's prompt tokens and prefix-cache hits, when the backend counted any."""
+    if queried <= 0:
+        return {}
+    return {"prompt_tokens": queried, "prefix_cache_hits": hits, "prefix_cache_hit_rate": round(hits / queried, 4)}
+
+
 def scorer(task: Task) -> ScoreFn:
     """How this task's answers are scored (its `scorer:`, else its kind's), chosen once per run."""
     return SCORERS.get(task.spec.scorer or task.kind.scorer)(task)
@@ -175,6 +182,7 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
 
     model_s_before = backend.model_seconds
     load_before = backend.load_seconds  # a LazyBackend loads on first need
+    queried_before, hits_before = backend.prefix_queried, backend.prefix_hits
     progress = on_start(planned.requests + planned.second_turns) if on_start else None
     # Samples go to disk chunk by chunk; the metrics keep them without their prompt and output text.
     samples: list[Sample] = []
@@ -211,7 +219,8 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
         states=states,
         timing=Timing(total_s=round(time.perf_counter() - started, 3),
                       model_load_s=round(model_load_s, 3), inference_s=round(answering_s - model_load_s, 3),
-                      model_s=round(backend.model_seconds - model_s_before, 3)),
+                      model_s=round(backend.model_seconds - model_s_before, 3),
+                      **prefix_counts(backend.prefix_queried - queried_before, backend.prefix_hits - hits_before)),
     )
     # results.json last: its presence marks a complete run.
     atomic_write_text(run_dir / "results.json", result.model_dump_json(indent=2) + "\n")
