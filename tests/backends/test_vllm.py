@@ -54,6 +54,17 @@ def test_same_answers_as_transformers_on_builtin_task(vllm_backend, embedded_bac
     assert agree >= len(ours) - 2
 
 
+def test_siblings_are_sent_adjacent_and_the_prefix_cache_hit_rate_is_counted(vllm_backend, embedded_backend):
+    task = load_task(ROOT / "tasks" / "sycophancy.yaml")  # one item's arms share its question and options
+    requests = [r for r in plan(task, make_variants(task, load_items(task)[:2]), seed=0).unique if not r.generate]
+    queried, hits = vllm_backend.prefix_queried, vllm_backend.prefix_hits
+    answers = vllm_backend.run(requests[::-1])  # answered in the order asked, whatever order they were sent in
+    assert [a.prompt_tokens for a in answers] == [len(encode_prompt(embedded_backend.tokenizer, r))
+                                                  for r in requests[::-1]]
+    asked, found = vllm_backend.prefix_queried - queried, vllm_backend.prefix_hits - hits
+    assert 0 < found < asked <= sum(a.prompt_tokens for a in answers)  # the shared blocks were found in the cache
+
+
 def test_exact_option_logprobs_where_labels_fall_outside_the_top_20(vllm_backend, embedded_backend):
     """Issue 22: the top-k read floors a label outside the top 20 (up to 4.7 nats off on held-out prompts); the
     exact read (the default) equals the transformers backend's value to 1e-3 in float32, and says it is exact."""
