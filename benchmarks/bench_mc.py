@@ -126,7 +126,7 @@ def in_process(args) -> dict:  # type: ignore[no-untyped-def]
         t0 = time.perf_counter(); bare(); bare_s.append(time.perf_counter() - t0)  # noqa: E702
         backend.prefix_sharing = False  # the same computation as the bare loop: overhead only
         t0 = time.perf_counter(); harness_run(); harness_s.append(time.perf_counter() - t0)  # noqa: E702
-        backend.prefix_sharing = True  # the default: each batch's common prompt prefix computed once
+        backend.prefix_sharing = True  # the default: shared prompt spans computed once (a prefix tree)
         t0 = time.perf_counter(); harness_run(); shared_s.append(time.perf_counter() - t0)  # noqa: E702
     with tempfile.TemporaryDirectory() as d:
         cache = RequestCache(Path(d) / "cache.sqlite")
@@ -176,7 +176,8 @@ def main() -> None:
               f"{second:.2f} s (max RSS {rss2 / 1024:.0f} MiB; the model is not loaded) -> {first / second:.1f}x")
 
         if not args.no_lm_eval and importlib.util.find_spec("lm_eval") is None:
-            print("\n3. lm-eval is not installed (pip install lm_eval, or the dev extra): rows 3 and 3b skipped")
+            print("\n3. harness vs lm-eval: skipped, lm_eval is not installed (pip install 'lm-eval==0.4.*'; "
+                  "--no-lm-eval skips it silently)")
         elif not args.no_lm_eval:
             (tmp / "lmeval").mkdir()
             (tmp / "lmeval" / "task.yaml").write_text(LM_EVAL_TASK.format(data=DATA))

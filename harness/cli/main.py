@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.console import err, fail, out, quiet_libraries, skipped
+from harness.cli.console import err, fail, out, print_table, quiet_libraries, skipped
 from harness.cli.options import ALLOW_HELP, INT64_MAX, allow_paths, check_device, run_app
 from harness.core.errors import HarnessError
 
@@ -68,8 +68,14 @@ def run(
     ci_level: Annotated[float | None, typer.Option(min=0.5, max=0.999, help="Confidence level of every interval "
                                                    "(default: the task's stats, else 0.95).")] = None,
     allow_path: Annotated[list[Path] | None, typer.Option("--allow-path", help=ALLOW_HELP)] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print what vLLM, transformers, the hub and "
+                                          "Python warnings say as it comes (default: into the run's log.txt).")]
+    = False,
 ) -> None:
-    """Evaluate a model on one or more tasks; write runs/<id>/results.json, samples.jsonl and the report."""
+    """Evaluate a model on one or more tasks; write `runs/<id>/results.json`, `samples.jsonl` and the report."""
+    import tempfile
+
+    from harness.cli.logs import LibraryLog
     from harness.cli.runs import dry_run_tasks, engines, run_tasks
     from harness.config.task import load_task
     from harness.core.plugins import BACKENDS
@@ -78,9 +84,10 @@ def run(
     from harness.report.summary import summary_table
 
     allow_paths(ctx, allow_path)
+    library_log = ctx.with_resource(LibraryLog(Path(tempfile.gettempdir()) if dry_run else output, verbose=verbose))
     try:
         loaded = [load_task(t) for t in tasks]  # fail fast, before loading a model
-        quiet_libraries()
+        quiet_libraries(verbose)
         if dry_run:
             dry_run_tasks(loaded, model, local=BACKENDS.get(backend).local, examples=examples, seed=seed,
                           limit=limit)
@@ -94,10 +101,11 @@ def run(
                               False if no_cache else cache_path, limit=limit)
         try:
             results = run_tasks(runs, options, output, cache)
+            library_log.attach([d for d, _ in results])
         finally:  # engines and worker processes stop now, however the run ended
             for engine in {id(e): e for _, e in runs}.values():
                 engine.close()
-        out.print(summary_table(results))
+        print_table(summary_table(results))
         for run_dir, _ in results:
             out.print(f"run: {run_dir}")
         if not no_report:

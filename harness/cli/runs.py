@@ -10,7 +10,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from harness.cli.console import out, slug
+from harness.cli.console import out, print_exact, print_table, slug
 from harness.core.errors import HarnessError
 
 
@@ -95,7 +95,7 @@ def dry_run_tasks(tasks, model: str | None, *, local: bool, examples: int, seed:
         for v in d.variants:
             for k, text in enumerate(v.examples, 1):
                 out.rule(f"{d.task} · {v.name} · example {k} of {v.samples} samples", style="dim")
-                out.print(text, markup=False, highlight=False)
+                print_exact(text)
         tokens = f"{d.prompt_tokens:,} prompt tokens" if d.prompt_tokens is not None else "tokens: no local tokenizer"
         more = f" (+ {d.second_turns} second turns written after the first answer)" if d.second_turns else ""
         out.print(f"{d.task}: {d.items} items, {len(d.variants)} variants, {d.samples} samples, "
@@ -113,4 +113,4 @@ def backends_command() -> None:
         table.add_column(col)
     for entry in BACKENDS.entries():
         table.add_row(entry.name, entry.help, "\n".join(option_lines(entry.value)))
-    out.print(table)
+    print_table(table)

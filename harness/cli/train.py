@@ -15,20 +15,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from harness.cli.console import fail, out, print_table
 from harness.core.errors import HarnessError
-
-# Dataset and model text is printed as it is: no rich markup, emoji codes (`:x:`) or highlighting, and
-# long lines (paths) are not broken.
-out = Console(markup=False, emoji=False, highlight=False, soft_wrap=True)
-err = Console(stderr=True, markup=False, emoji=False, highlight=False, soft_wrap=True)
-
-
-def _fail(exc: HarnessError) -> None:
-    err.print(f"harness: error: {exc}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
 
 
 def _main_process() -> bool:
@@ -64,7 +54,7 @@ def _print_result(run_dir: Path, result) -> None:  # type: ignore[no-untyped-def
             text += f" [{_value(name, m.ci_low)}, {_value(name, m.ci_high)}]"
         label = "accuracy (reward)" if name == "accuracy" else name
         table.add_row(label, text, m.group or "", str(m.n))
-    out.print(table)
+    print_table(table)
     for bd in result.groups:
         cells = ", ".join(f"{g.group} {_value(bd.metric, g.value or 0.0)} (n={g.n})" for g in bd.groups)
         _say(f"{bd.metric} by {bd.key}: {cells}")
@@ -127,7 +117,7 @@ def train_command(
             if not no_report:
                 _report(runs, report)
     except HarnessError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 def train_eval_command(
@@ -164,7 +154,7 @@ def train_eval_command(
         if not no_report:
             _report(runs, report)
     except HarnessError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 def opinionqa_command(
@@ -178,7 +168,8 @@ def opinionqa_command(
     seed: Annotated[int, typer.Option(help="Seed for drawing the rejected option.")] = 0,
 ) -> None:
     """Build group-labelled preference pairs from survey data: chosen = the group's most chosen option,
-    rejected = another option, prompt 'Opinion of people in {group} on: ...' (SPEC.md §3.4)."""
+    rejected = another option, prompt 'Opinion of people in {group} on: ...'
+    (GRPO's OpinionQA setup, docs/training.md)."""
     from collections import Counter
 
     from harness.train.opinionqa import build_pairs, read_rows, write_jsonl
@@ -192,4 +183,4 @@ def opinionqa_command(
         counts = Counter(p["group"] for p in pairs)
         _say(f"wrote {len(pairs)} pairs to {output}: " + ", ".join(f"{g} {n}" for g, n in sorted(counts.items())))
     except HarnessError as exc:
-        _fail(exc)
+        fail(exc)

@@ -109,7 +109,8 @@ class PersuasionSpec(Strict):
     persona_field: str | None = Field(None, description="Column whose value picks the persona; "
                                                         "default: the first group column.")
     seed: int = Field(42, description="Seed of the asserted wrong option, drawn per item from (seed, item id).")
-    tau: float = Field(3.0, gt=0, description="Softmax temperature of the confidence shift (SPEC §1.5).")
+    tau: float = Field(3.0, gt=0, description="Softmax temperature τ of delta_p_gold / delta_p_asserted: "
+                       "p_L ∝ exp(l_L/τ) over the option-label log-probs (docs/metrics.md).")
 
     @model_validator(mode="after")
     def _neutral_first(self) -> PersuasionSpec:

@@ -20,7 +20,7 @@ RAG_ANSWERS = ["Yes, answer is present", "I don't know"]
 
 
 class RagSpec(Strict):
-    """Retrieval-augmented answering (NoMIRACL, SPEC.md §2): does any passage answer the query?
+    """Retrieval-augmented answering (NoMIRACL, Thakur et al. 2024): does any passage answer the query?
     The model should say "Yes, answer is present" when one does and "I don't know" otherwise."""
 
     passages: str | None = Field(None, description="Column with the passages: a list of texts or of "
@@ -30,7 +30,7 @@ class RagSpec(Strict):
         default_factory=lambda: [True], min_length=1,
         description="Values of the `relevant` column that mean 'a passage answers it' (others: none does).")
     parser: Literal["nomiracl"] = Field("nomiracl", description="How answers are read: NoMIRACL's official "
-                                                                "rule (SPEC §2.3).")
+                                                                "rule (VanillaTemplate.postprocess).")
 
 
 class RagTaskSpec(TaskSpec):

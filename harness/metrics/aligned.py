@@ -8,11 +8,9 @@ variants are paired; `rate` gives a proportion's Wilson interval on the item-clu
 
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
 
-from harness.metrics.bootstrap import percentile_interval, proportion_interval, wilson_method
+from harness.metrics.bootstrap import named_rng, percentile_interval, proportion_interval, wilson_method
 from harness.metrics.paired import mcnemar, paired_difference
 from harness.metrics.persuasion import Settings
 from harness.results.schema import Sample
@@ -57,7 +55,7 @@ class Boot:
     """Resampled item indices shared by every statistic of one task (paired CIs)."""
 
     def __init__(self, n: int, cfg: Settings) -> None:
-        rng = np.random.default_rng([cfg.seed, zlib.crc32(b"robustness")])
+        rng = named_rng(cfg.seed, "robustness")
         self.idx = rng.integers(0, n, size=(cfg.resamples, n), dtype=np.int32)  # the same draws as int64
         self.cfg = cfg
 

@@ -21,6 +21,7 @@ design effect cannot be estimated.
 
 from __future__ import annotations
 
+import zlib
 from statistics import NormalDist
 
 import numpy as np
@@ -28,6 +29,12 @@ import numpy as np
 DEFAULT_RESAMPLES = 1000
 DEFAULT_LEVEL = 0.95
 BLOCK_DRAWS = 1 << 22  # resampled indices held at once (32 MiB)
+
+
+def named_rng(seed: int, name: str) -> np.random.Generator:
+    """The generator for one named statistic: the same (seed, name) always draws the same replicates, and
+    different names draw independently (the name enters the seed through its CRC-32)."""
+    return np.random.default_rng([seed, zlib.crc32(name.encode())])
 
 
 def cluster_sums(values: np.ndarray, clusters: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -116,7 +123,8 @@ def wilson_method(level: float, n_eff: float | None = None, n: int | None = None
             f"K items when the rate is 0 or 1){where}")
 
 
-def bootstrap_method(level: float, resamples: int, seed: int, within: str = "") -> str:
-    """The `ci_method` text of a percentile-bootstrap interval."""
-    return (f"{level:.0%} percentile bootstrap, {resamples} resamples, seed {seed}, resampling base items"
-            + (f" within {within}" if within else ""))
+def bootstrap_method(level: float, resamples: int, seed: int, within: str = "", paired: bool = False) -> str:
+    """The `ci_method` text of a percentile-bootstrap interval (`paired`: both arms resampled together)."""
+    return (f"{level:.0%} {'paired ' if paired else ''}percentile bootstrap, {resamples} resamples, seed {seed}, "
+            "resampling base items" + (f" within {within}" if within else "")
+            + (" (both arms together)" if paired else ""))

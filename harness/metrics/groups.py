@@ -16,13 +16,12 @@ accuracy_worst) recomputed in every replicate.
 
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
 from pydantic import Field
 
 from harness.metrics.bootstrap import (
     bootstrap_method,
+    named_rng,
     percentile_interval,
     proportion_interval,
     resample_means,
@@ -41,15 +40,11 @@ class Estimated(Estimate):
 TIE = 1e-12  # values this close are the same value (floating-point noise in means)
 
 
-def _rng(seed: int, name: str) -> np.random.Generator:
-    return np.random.default_rng([seed, zlib.crc32(name.encode())])
-
-
 def estimate_mean(values: np.ndarray, clusters: np.ndarray, *, seed: int, name: str, resamples: int,
                   level: float, proportion: bool = False) -> tuple[Estimated, np.ndarray]:
     """The mean with its interval and the bootstrap replicates (clusters resampled). A `proportion`
     (values 0/1) gets the Wilson interval on the effective n; any other mean the percentile interval."""
-    reps = resample_means(values, clusters, _rng(seed, name), resamples)
+    reps = resample_means(values, clusters, named_rng(seed, name), resamples)
     if proportion:
         low, high, n_eff = proportion_interval(values, clusters, level)
         method = wilson_method(level, n_eff, len(values))

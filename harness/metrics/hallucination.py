@@ -108,25 +108,25 @@ def nomiracl_metrics(labels: list[str], relevant: list[bool], item_ids: list[str
 
     metrics = [
         s.mean("hallucination_rate", "#'Yes, answer is present' / #valid responses on the non-relevant subset "
-               "= FP/(FP+TN) (SPEC §2.4 README formula; Invalid excluded, see invalid_rate_non_relevant)",
+               "= FP/(FP+TN) (NoMIRACL's README formula; Invalid excluded, see invalid_rate_non_relevant)",
                yes, non_rel & valid),
         s.mean("error_rate", "#'I don't know' / #valid responses on the relevant subset = FN/(FN+TP) "
-               "(SPEC §2.4 README formula; Invalid excluded, see invalid_rate_relevant)", idk, rel & valid),
-        s.mean("invalid_rate_non_relevant", "#Invalid / #responses on the non-relevant subset (SPEC §2.3-2.4)",
+               "(NoMIRACL's README formula; Invalid excluded, see invalid_rate_relevant)", idk, rel & valid),
+        s.mean("invalid_rate_non_relevant", "#Invalid / #responses on the non-relevant subset (NoMIRACL's parsing)",
                invalid, non_rel),
-        s.mean("invalid_rate_relevant", "#Invalid / #responses on the relevant subset (SPEC §2.3-2.4)",
+        s.mean("invalid_rate_relevant", "#Invalid / #responses on the relevant subset (NoMIRACL's parsing)",
                invalid, rel),
         s.mean("accuracy_non_relevant", "#'I don't know' / #responses on the non-relevant subset, Invalid "
-               "included (official 'Accuracy', SPEC §2.4)", idk, non_rel),
+               "included (official 'Accuracy')", idk, non_rel),
         s.mean("accuracy_relevant", "#'Yes, answer is present' / #responses on the relevant subset, Invalid "
-               "included (official 'Accuracy', SPEC §2.4)", yes, rel),
+               "included (official 'Accuracy')", yes, rel),
         _official("hallucination_rate_official",
                   "#'Yes, answer is present' / #responses (Invalid included) on the non-relevant subset; "
-                  "0 when no 'I don't know' occurs there (official ConfusionMetric, SPEC §2.4)",
+                  "0 when no 'I don't know' occurs there (official ConfusionMetric)",
                   int((yes & non_rel).sum()), int(non_rel.sum()), bool((idk & non_rel).any())),
         _official("error_rate_official",
                   "#'I don't know' / #responses (Invalid included) on the relevant subset; "
-                  "0 when no 'Yes, answer is present' occurs there (official ConfusionMetric, SPEC §2.4)",
+                  "0 when no 'Yes, answer is present' occurs there (official ConfusionMetric)",
                   int((idk & rel).sum()), int(rel.sum()), bool((yes & rel).any())),
     ]
     breakdowns = (s.breakdowns("hallucination_rate", yes, non_rel & valid, higher_is_better=False)

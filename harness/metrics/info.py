@@ -24,6 +24,7 @@ class MetricInfo(BaseModel):
     unit: Unit
     higher_is_better: bool | None  # None: neither (a spread, a count)
     description: str
+    detail: bool = False  # True: in the leaderboard's detail columns only, not in `harness run`'s summary table
 
 
 _INFO: dict[str, MetricInfo] = {}
@@ -98,3 +99,40 @@ declare(
     _builtin("preference_loss", "DPO loss", "loss", False, "held-out DPO loss (nats)"),
     _builtin("reward_accuracy", "reward acc.", "rate", True, "share of pairs with chosen reward > rejected"),
 )
+
+declare(
+    _builtin("min_group_accuracy", "lowest group acc.", "rate", True,
+             "lowest accuracy over all groups, small ones included"),
+    _builtin("worst_perturbation", "worst perturbation", "points", False,
+             "accuracy drop of the perturbation that drops accuracy most"),
+    _builtin("delta_conf", "Δconf", "points", None, "change of the top option's probability under pressure"),
+    _builtin("robust_drop", "robust drop", "ratio", False, "ReCode RD: (acc. − worst-case acc.) / acc."),
+    _builtin("robust_relative", "robust relative", "rate", False, "ReCode RR: items whose answer changes either way"),
+)
+
+
+def declared(name: str) -> MetricInfo | None:
+    """The declared description of `name` (suffixes as in `info`), None when nobody declared it."""
+    found = info(name)
+    return None if found.description == "(no description declared)" else found
+
+
+def declared_order(name: str) -> int:
+    """Where `name` was declared (its column position when shown); undeclared names come last."""
+    found = declared(name)
+    order = list(_INFO)
+    key = found.name if found and found.name in _INFO else (name.split("@")[0] + "@k" if found else None)
+    return order.index(key) if key in _INFO else len(order)
+
+
+def secondary(*names: str) -> None:
+    """Mark declared metrics as detail: the leaderboard shows them on demand, `harness run`'s summary not."""
+    for name in names:
+        _INFO[name] = _INFO[name].model_copy(update={"detail": True})
+
+
+secondary("worst_group_gap", "invalid_rate", "invalid_rate_relevant", "invalid_rate_non_relevant", "accuracy_relevant",
+          "accuracy_non_relevant", "delta_p_asserted", "delta_conf", "sycophantic_drift_rate", "flip_wrong_to_correct",
+          "flip_correct_to_wrong", "misleading_rate", "robust_accuracy", "accuracy_std", "median_accuracy", "cohens_h",
+          "balanced_accuracy", "adjusted_accuracy", "macro_std", "delta_p_gold", "worst_case_accuracy",
+          "accuracy_spread", "mean_drop", "robust_drop", "robust_relative", "worst_class_accuracy")

@@ -29,13 +29,19 @@ counts are reported either way.
 from __future__ import annotations
 
 import math
-import zlib
 from collections.abc import Sequence
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from harness.metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, percentile_interval, resample_means
+from harness.metrics.bootstrap import (
+    DEFAULT_LEVEL,
+    DEFAULT_RESAMPLES,
+    bootstrap_method,
+    named_rng,
+    percentile_interval,
+    resample_means,
+)
 from harness.results.schema import Sample
 
 
@@ -78,10 +84,6 @@ class Comparison(BaseModel):
     b10: int | None = Field(None, description="binary metrics: a right, b wrong")
 
 
-def _rng(seed: int, name: str) -> np.random.Generator:
-    return np.random.default_rng([seed, zlib.crc32(name.encode())])
-
-
 def paired_difference(a: Sequence[float], b: Sequence[float], items: Sequence[str], *, seed: int = 0,
                       resamples: int = DEFAULT_RESAMPLES, level: float = DEFAULT_LEVEL,
                       name: str = "paired_difference") -> PairedDifference:
@@ -94,7 +96,7 @@ def paired_difference(a: Sequence[float], b: Sequence[float], items: Sequence[st
     d = np.asarray(b, dtype=float) - np.asarray(a, dtype=float)
     clusters = np.asarray(items)
     diff = float(d.mean())
-    reps = resample_means(d, clusters, _rng(seed, name), resamples)
+    reps = resample_means(d, clusters, named_rng(seed, name), resamples)
     low, high = percentile_interval(reps, level)
     centred = reps - diff  # = the same replicates of the null-centred differences d - diff
     # A tolerance, so floating-point noise in an all-zero (or exactly symmetric) sample counts as "as extreme".
@@ -102,8 +104,7 @@ def paired_difference(a: Sequence[float], b: Sequence[float], items: Sequence[st
     p = float((1 + extreme.sum()) / (1 + resamples))
     return PairedDifference(
         diff=diff, ci_low=low, ci_high=high, p_value=min(1.0, p), n=len(d), items=len(set(clusters.tolist())),
-        ci_method=f"{level:.0%} paired percentile bootstrap, {resamples} resamples, seed {seed}, "
-                  "resampling base items (both arms together)",
+        ci_method=bootstrap_method(level, resamples, seed, paired=True),
         method=f"two-sided bootstrap test, null-centred differences, p = (1 + #|d*| >= |d|) / (1 + {resamples})")
 
 
@@ -143,9 +144,10 @@ def _first(keys: set[tuple[str, str]], k: int = 5) -> str:
 
 def compare_runs(samples_a: Sequence[Sample], samples_b: Sequence[Sample], *, name_a: str = "a", name_b: str = "b",
                  seed: int = 0, resamples: int = DEFAULT_RESAMPLES,
-                 level: float = DEFAULT_LEVEL) -> tuple[Comparison, list[tuple[str, str]]]:
-    """Accuracy of b against a on the same task, paired by (item_id, variant), and the
-    (item_id, variant) pairs where exactly one of the two is correct (sorted).
+                 level: float = DEFAULT_LEVEL,
+                 metric: str = "accuracy") -> tuple[Comparison, list[tuple[str, str]]]:
+    """Accuracy (or the 0/1 `metric` the caller put in `correct`) of b against a on the same task, paired
+    by (item_id, variant), and the (item_id, variant) pairs where exactly one of the two is correct (sorted).
 
     ValueError when the two runs do not hold the same (item_id, variant) pairs, hold one twice,
     or disagree on an item's gold answer (then they are not the same task)."""
@@ -165,14 +167,14 @@ def compare_runs(samples_a: Sequence[Sample], samples_b: Sequence[Sample], *, na
     b = [ib[k].correct for k in keys]
     items = [k[0] for k in keys]
     pdiff = paired_difference([float(x) for x in a], [float(x) for x in b], items, seed=seed,
-                              resamples=resamples, level=level, name="compare/accuracy")
+                              resamples=resamples, level=level, name=f"compare/{metric}")
     mc = mcnemar(a, b)
     if pdiff.items == pdiff.n:
         p, method = mc.p_value, "McNemar exact test (two-sided binomial on the discordant pairs)"
     else:
         p = pdiff.p_value
         method = pdiff.method + " (items have several samples: McNemar would treat them as independent)"
-    comparison = Comparison(name_a=name_a, name_b=name_b, metric="accuracy", n=pdiff.n, items=pdiff.items,
+    comparison = Comparison(name_a=name_a, name_b=name_b, metric=metric, n=pdiff.n, items=pdiff.items,
                             value_a=float(np.mean(a)), value_b=float(np.mean(b)), diff=pdiff.diff, ci_low=pdiff.ci_low,
                             ci_high=pdiff.ci_high, ci_method=pdiff.ci_method, p_value=p, method=method, b01=mc.b01,
                             b10=mc.b10)

@@ -27,13 +27,12 @@ resampled items serves every variant, so drops are paired.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from types import EllipsisType
 
 import numpy as np
 
-from harness.metrics.bootstrap import percentile_interval
+from harness.metrics.bootstrap import named_rng, percentile_interval
 from harness.metrics.groups import group_breakdown
 from harness.metrics.persuasion import Settings
 from harness.results.schema import GroupBreakdown, Metric, Sample
@@ -131,7 +130,7 @@ class _Items:
     """Per-item values to metrics: the value, a paired bootstrap CI over items, the formula."""
 
     def __init__(self, outcomes: CodeOutcomes, cfg: Settings) -> None:
-        rng = np.random.default_rng([cfg.seed, zlib.crc32(b"passk")])
+        rng = named_rng(cfg.seed, "passk")
         n_items = len(outcomes.items)
         self.idx = rng.integers(0, n_items, size=(cfg.resamples, n_items), dtype=np.int32)
         self.cfg = cfg
@@ -158,12 +157,8 @@ def _robust(nominal: np.ndarray, draws: np.ndarray, k: int) -> tuple[np.ndarray,
     return perturbed, rp, rr
 
 
-def passk_metrics(outcomes: CodeOutcomes, ks: list[int],
-                  cfg: Settings) -> tuple[list[Metric], list[GroupBreakdown]]:
-    out = _Items(outcomes, cfg)
-    n, n_items = outcomes.n, len(outcomes.items)
-    breakdowns: list[GroupBreakdown] = []
-    samples = f"{n} sample{'s' if n > 1 else ''} per prompt"
+def _scopes(outcomes: CodeOutcomes) -> list[tuple[str | None, list[str], str | None]]:
+    """(scope, its perturbations, group key): each perturbation, each perturbation group of several, and all."""
     scopes: list[tuple[str | None, list[str], str | None]] = [(p, [p], None) for p in outcomes.perturbed]
     by_group: dict[str, list[str]] = {}
     for p, g in outcomes.perturbation_groups.items():
@@ -171,6 +166,25 @@ def passk_metrics(outcomes: CodeOutcomes, ks: list[int],
     scopes += [(g, ps, "perturbation_group") for g, ps in sorted(by_group.items()) if len(ps) > 1]
     if len(outcomes.perturbed) > 1:
         scopes.append((None, list(outcomes.perturbed), None))
+    return scopes
+
+
+def _verdict_rates(out: _Items, outcomes: CodeOutcomes) -> None:
+    n_items = len(outcomes.items)
+    for variant, verdicts in outcomes.verdicts.items():
+        for verdict in COUNTED:
+            share = (verdicts == verdict).reshape(n_items, -1).mean(axis=1)
+            out.add(f"{verdict}_rate", share, f"share of executions ending as {verdict} "
+                    f"({verdicts.size // n_items} per item)", int(verdicts.size), variant)
+
+
+def passk_metrics(outcomes: CodeOutcomes, ks: list[int],
+                  cfg: Settings) -> tuple[list[Metric], list[GroupBreakdown]]:
+    out = _Items(outcomes, cfg)
+    n, n_items = outcomes.n, len(outcomes.items)
+    breakdowns: list[GroupBreakdown] = []
+    samples = f"{n} sample{'s' if n > 1 else ''} per prompt"
+    scopes = _scopes(outcomes)
     for k in [k for k in ks if k <= n]:
         item_values: dict[str, np.ndarray] = {}
         nominal_k: dict[str, np.ndarray] = {}
@@ -216,9 +230,5 @@ def passk_metrics(outcomes: CodeOutcomes, ks: list[int],
                                         resamples=cfg.resamples, level=cfg.level, min_group_size=cfg.min_group_size,
                                         metric=metric, variant=variant.removeprefix("robust:"))
                 breakdowns.append(bd)
-    for variant, verdicts in outcomes.verdicts.items():
-        for verdict in COUNTED:
-            share = (verdicts == verdict).reshape(n_items, -1).mean(axis=1)
-            out.add(f"{verdict}_rate", share, f"share of executions ending as {verdict} "
-                    f"({verdicts.size // n_items} per item)", int(verdicts.size), variant)
+    _verdict_rates(out, outcomes)
     return out.metrics, breakdowns

@@ -28,11 +28,12 @@ proportions: Wilson score interval on the item-clustered effective n. Difference
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from harness.backends.labels import label_probs
+from harness.metrics.bootstrap import bootstrap_method
 from harness.metrics.groups import estimate_mean, group_breakdown, tied
 from harness.metrics.paired import mcnemar
 from harness.results.schema import BehaviourState, GroupBreakdown, Metric, Sample
@@ -63,10 +64,7 @@ def behaviour_state(base_correct: bool, guidance: str, changed: bool) -> tuple[i
 
 def scaled_probs(logprobs: dict[str, float], tau: float) -> dict[str, float]:
     """p_L ∝ exp(l_L / tau) over the option labels (SPEC §1.5 step 4)."""
-    top = max(logprobs.values())
-    weights = {k: math.exp((v - top) / tau) for k, v in logprobs.items()}
-    total = sum(weights.values())
-    return {k: w / total for k, w in weights.items()}
+    return label_probs(logprobs, tau)
 
 
 @dataclass
@@ -139,8 +137,7 @@ class Settings:
 
     @property
     def ci(self) -> str:
-        return (f"{self.level:.0%} percentile bootstrap, {self.resamples} resamples, seed {self.seed}, "
-                "resampling base items")
+        return bootstrap_method(self.level, self.resamples, self.seed)
 
 
 def _metric(name: str, arm: str, values: np.ndarray, clusters: np.ndarray, formula: str,

@@ -121,46 +121,64 @@ def robustness_metrics(samples: list[Sample], group_keys: list[str],
     if not data.perturbations:
         return [], []
     boot = Boot(len(data.items), cfg)
-    n = len(data.items)
     metrics = _Metrics(cfg)
-    add = metrics.add
     o_reps = data.o[boot.idx].mean(axis=1)
-    acc_o = float(data.o.mean())
-    drops: dict[str, float] = {}
-    acc_reps, acc_values = [o_reps], [acc_o]  # original first
+    acc_reps, acc_values = [o_reps], [float(data.o.mean())]  # original first
     pooled: dict[str, list[tuple[float | None, np.ndarray]]] = {"performance_drop_rate": [], "flip_rate": [],
                                                                 "cohens_h": []}
+    drops: dict[str, float] = {}
     for p in data.perturbations:
-        c, f = data.c[p], data.f[p]
-        s = c.shape[1]
-        draws = f"over {s} draws per item" if s > 1 else "one draw per item"
-        c_mean = c.mean(axis=1)
-        acc, reps_p = float(c_mean.mean()), c_mean[boot.idx].mean(axis=1)
+        acc, reps_p, drops[p] = _per_perturbation(metrics.add, boot, data, p, o_reps, pooled)
         acc_values.append(acc)
         acc_reps.append(reps_p)
-        add("accuracy", acc, boot.rate(c), c.size, f"mean_ir 1[draw r of item i correct] ({draws}; invalid = wrong)", p)
-        drop = data.o - c_mean
-        drops[p] = float(drop.mean())
-        m = add("accuracy_drop", drops[p], boot.mean(drop), n,
-                "mean_i (1[original correct] - mean_r 1[draw r correct])", p)
-        m.p_value, m.test = drop_test(data.o, c, data.items, cfg)
-        pdr, pdr_reps = _pdr(c_mean, data.o), np.asarray(_pdr(c_mean[boot.idx], data.o[boot.idx]))
-        add("performance_drop_rate", pdr, boot.ci(pdr_reps), n,
-            "1 - sum_i mean_r 1[draw correct] / sum_i 1[original correct] (PromptBench PDR)", p)
-        add("flip_rate", float(f.mean()), boot.rate(f), f.size,
-            "mean_ir 1[draw r chose another option than the original prompt] (FLUKE U%)", p)
-        worst = c.min(axis=1)
-        add("worst_case_accuracy", float(worst.mean()), boot.rate(worst), n,
-            f"mean_i min_r 1[draw r correct] (ReCode RP_s@1, s = {s})", p)
-        h, h_reps = float(cohens_h(acc, acc_o)), cohens_h(reps_p, o_reps)
-        add("cohens_h", h, boot.ci(h_reps), n,
-            "(2 asin sqrt(accuracy_p) - 2 asin sqrt(accuracy_original)) / pi (normalised Cohen's h on the "
-            "proportions)", p)
-        _recode(add, boot, data.o, c, f"s = {s}", p)
-        pooled["performance_drop_rate"].append((pdr, pdr_reps))
-        pooled["flip_rate"].append((float(f.mean()), f.mean(axis=1)[boot.idx].mean(axis=1)))
-        pooled["cohens_h"].append((h, h_reps))
+    _over_perturbations(metrics.add, boot, data, pooled)
+    _spread(metrics.add, boot, np.asarray(acc_values), np.stack(acc_reps, axis=1))
+    n = len(data.items)
+    worst_p = max(data.perturbations, key=lambda p: drops[p])  # first declared; every tied one named
+    ties = [p for p in data.perturbations if abs(drops[p] - drops[worst_p]) <= TIE]
+    src = next(m for m in metrics if m.name == "accuracy_drop" and m.variant == worst_p)
+    metrics.add("worst_perturbation", src.value, (src.ci_low, src.ci_high), n,
+                "the perturbation with the largest accuracy_drop; value = its accuracy_drop",
+                group_key="perturbation", group=worst_p, tied_groups=ties if len(ties) > 1 else [])
+    return list(metrics), _breakdowns(data, group_keys, cfg)
 
+
+def _per_perturbation(add: Any, boot: Boot, data: Aligned, p: str, o_reps: np.ndarray,
+                      pooled: dict[str, list[tuple[float | None, np.ndarray]]]) -> tuple[float, np.ndarray, float]:
+    """Perturbation p's metrics; returns its accuracy, that accuracy's replicates and its accuracy drop."""
+    c, f, n = data.c[p], data.f[p], len(data.items)
+    s = c.shape[1]
+    draws = f"over {s} draws per item" if s > 1 else "one draw per item"
+    c_mean = c.mean(axis=1)
+    acc, reps_p = float(c_mean.mean()), c_mean[boot.idx].mean(axis=1)
+    add("accuracy", acc, boot.rate(c), c.size, f"mean_ir 1[draw r of item i correct] ({draws}; invalid = wrong)", p)
+    drop = data.o - c_mean
+    m = add("accuracy_drop", float(drop.mean()), boot.mean(drop), n,
+            "mean_i (1[original correct] - mean_r 1[draw r correct])", p)
+    m.p_value, m.test = drop_test(data.o, c, data.items, boot.cfg)
+    pdr, pdr_reps = _pdr(c_mean, data.o), np.asarray(_pdr(c_mean[boot.idx], data.o[boot.idx]))
+    add("performance_drop_rate", pdr, boot.ci(pdr_reps), n,
+        "1 - sum_i mean_r 1[draw correct] / sum_i 1[original correct] (PromptBench PDR)", p)
+    add("flip_rate", float(f.mean()), boot.rate(f), f.size,
+        "mean_ir 1[draw r chose another option than the original prompt] (FLUKE U%)", p)
+    worst = c.min(axis=1)
+    add("worst_case_accuracy", float(worst.mean()), boot.rate(worst), n,
+        f"mean_i min_r 1[draw r correct] (ReCode RP_s@1, s = {s})", p)
+    h, h_reps = float(cohens_h(acc, float(data.o.mean()))), cohens_h(reps_p, o_reps)
+    add("cohens_h", h, boot.ci(h_reps), n,
+        "(2 asin sqrt(accuracy_p) - 2 asin sqrt(accuracy_original)) / pi (normalised Cohen's h on the "
+        "proportions)", p)
+    _recode(add, boot, data.o, c, f"s = {s}", p)
+    pooled["performance_drop_rate"].append((pdr, pdr_reps))
+    pooled["flip_rate"].append((float(f.mean()), f.mean(axis=1)[boot.idx].mean(axis=1)))
+    pooled["cohens_h"].append((h, h_reps))
+    return acc, reps_p, float(drop.mean())
+
+
+def _over_perturbations(add: Any, boot: Boot, data: Aligned,
+                        pooled: dict[str, list[tuple[float | None, np.ndarray]]]) -> None:
+    """Worst case over every perturbed draw, and the per-perturbation rates averaged with equal weight."""
+    n = len(data.items)
     all_c = data.all_c()
     worst_all = all_c.min(axis=1)
     add("worst_case_accuracy", float(worst_all.mean()), boot.rate(worst_all), n,
@@ -172,8 +190,10 @@ def robustness_metrics(samples: list[Sample], group_keys: list[str],
         value = None if any(v is None for v in values) else float(np.mean(values))  # type: ignore[arg-type]
         add(name, value, boot.ci(np.mean([r for _, r in pooled[name]], axis=0)), n,
             f"(1/P) Σ_p {what} over the P = {k_p} perturbations, {EQUAL}")
-    values = np.asarray(acc_values)
-    reps = np.stack(acc_reps, axis=1)  # resamples x variants
+
+
+def _spread(add: Any, boot: Boot, values: np.ndarray, reps: np.ndarray) -> None:
+    """Spread of accuracy over the variants (original first); `reps`: resamples x variants."""
     k = len(values)
     over = f"over {k} variants (original and each perturbation; When Punctuation Matters)"
     # No CI for spread and std: resampling items adds sampling noise to every variant's accuracy, so
@@ -186,13 +206,6 @@ def robustness_metrics(samples: list[Sample], group_keys: list[str],
     add("median_accuracy", float(np.median(values)), boot.ci(np.median(reps, axis=1)), k, f"median_v accuracy_v {over}")
     add("mean_drop", float(np.mean(values[0] - values[1:])), boot.ci(np.mean(reps[:, :1] - reps[:, 1:], axis=1)), k - 1,
         "mean over perturbations of (accuracy_original - accuracy_p)")
-    worst_p = max(data.perturbations, key=lambda p: drops[p])  # first declared; every tied one named
-    ties = [p for p in data.perturbations if abs(drops[p] - drops[worst_p]) <= TIE]
-    src = next(m for m in metrics if m.name == "accuracy_drop" and m.variant == worst_p)
-    add("worst_perturbation", src.value, (src.ci_low, src.ci_high), n,
-        "the perturbation with the largest accuracy_drop; value = its accuracy_drop",
-        group_key="perturbation", group=worst_p, tied_groups=ties if len(ties) > 1 else [])
-    return list(metrics), _breakdowns(data, group_keys, cfg)
 
 
 def _recode(add: Any, boot: Boot, o: np.ndarray, c: np.ndarray, over: str, variant: str | None) -> None:

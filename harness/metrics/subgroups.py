@@ -45,7 +45,13 @@ from typing import Literal
 import numpy as np
 
 from harness.config.task import Task
-from harness.metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, percentile_interval, wilson_method
+from harness.metrics.bootstrap import (
+    DEFAULT_LEVEL,
+    DEFAULT_RESAMPLES,
+    bootstrap_method,
+    percentile_interval,
+    wilson_method,
+)
 from harness.metrics.groups import estimate_mean, extreme, tied
 from harness.results.schema import GroupBreakdown, GroupValue, Metric, Sample
 
@@ -72,11 +78,6 @@ def gold_classes(samples: Sequence[Sample], by: Literal["label", "text"] = "labe
     if by == "text":
         return [s.choices[s.labels.index(s.target)] for s in samples]
     raise ValueError(f"unknown class kind {by!r}: 'label' or 'text'")
-
-
-def _ci_method(level: float, resamples: int, seed: int, within: str) -> str:
-    return (f"{level:.0%} percentile bootstrap, {resamples} resamples, seed {seed}, "
-            f"resampling base items within {within}")
 
 
 def _arrays(correct: Sequence[bool], items: Sequence[str], *labels: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -147,7 +148,8 @@ def balanced_accuracy(correct: Sequence[bool], items: Sequence[str], classes: Se
                                 variant=variant)
     return _mean_of_strata("balanced_accuracy",
                            f"(1/|C|) Σ_c recall_c over the {len(bd.groups)} gold classes of '{class_key}'",
-                           bd, reps, len(correct), _ci_method(level, resamples, seed, f"each class of '{class_key}'"),
+                           bd, reps, len(correct),
+                           bootstrap_method(level, resamples, seed, f"each class of '{class_key}'"),
                            level, variant)
 
 
@@ -159,7 +161,8 @@ def adjusted_accuracy(correct: Sequence[bool], items: Sequence[str], groups: Seq
                                 variant=variant)
     return _mean_of_strata("adjusted_accuracy",
                            f"(1/|G|) Σ_g accuracy_g, unweighted, over the {len(bd.groups)} groups of '{group_key}'",
-                           bd, reps, len(correct), _ci_method(level, resamples, seed, f"each group of '{group_key}'"),
+                           bd, reps, len(correct),
+                           bootstrap_method(level, resamples, seed, f"each group of '{group_key}'"),
                            level, variant)
 
 
@@ -189,7 +192,7 @@ def macro_std(correct: Sequence[bool], items: Sequence[str], classes: Sequence[s
     value = float(_macro_std(np.asarray([g.value for g in bd.groups]), cell_class, weights))
     boot = _macro_std(np.stack([reps[g.group] for g in bd.groups], axis=-1), cell_class, weights)
     low, high = percentile_interval(boot - (boot.mean() - value), level)
-    ci = (_ci_method(level, resamples, seed, f"each cell of '{key}'")
+    ci = (bootstrap_method(level, resamples, seed, f"each cell of '{key}'")
           + "; bias-corrected: replicates shifted by (mean of replicates - estimate), clipped at 0")
     n_classes = len(set(cell_class))
     return Metric(name="macro_std", value=value, ci_low=max(low, 0.0), ci_high=max(high, 0.0), n=len(correct),

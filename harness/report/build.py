@@ -6,7 +6,6 @@ never marks such text safe.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,7 +15,10 @@ from pydantic import BaseModel
 from harness import __version__
 from harness.core.errors import HarnessError
 from harness.report.compare import comparisons
+from harness.report.effective import sections
 from harness.report.explorer import PromptTable, Segment, diff_segments, explorer_rows, json_for_script, prompt_text
+from harness.report.format import header, load_metadata, number, unit_of
+from harness.report.leaderboard import choose, columns, headline_arm, task_rows
 from harness.results.io import Skip, atomic_write_text, load_run_dirs, read_samples
 from harness.results.schema import GroupValue, Metric, RunResult, Sample
 
@@ -34,26 +36,18 @@ def model_label(run: RunResult) -> str:
 
 
 def latest_per_cell(runs: list[RunResult]) -> dict[tuple[str, str], RunResult]:
-    cells: dict[tuple[str, str], RunResult] = {}
-    for run in sorted(runs, key=lambda r: (r.created_at, r.run_id)):
-        cells[(model_label(run), run.task.name)] = run
-    return cells
-
-
-CODE_COLUMN = re.compile(r"^(pass|robust_pass|robust_drop|robust_relative)@\d+$|^(timeout|syntax_error|crashed)_rate$")
-ARM_COLUMNS = ("accuracy", "accuracy_drop", "follow_rate", "invalid_rate", "delta_p_gold", "delta_p_asserted",
-               "delta_conf", "sycophantic_drift_rate", "misleading_rate", "robust_accuracy", "flip_correct_to_wrong",
-               "flip_wrong_to_correct", "performance_drop_rate", "flip_rate", "worst_case_accuracy", "robust_drop",
-               "robust_relative", "cohens_h")
+    """(model, task) -> the run shown for it (harness/report/leaderboard.py: newest complete run)."""
+    return choose(runs)[0]
 
 
 def arm_table(run: RunResult) -> tuple[list[str], list[str], dict[tuple[str, str], Metric]]:
-    """(arms, metric columns present, (arm, metric) -> Metric) for runs with persuasion arms."""
+    """(arms, metric columns present in declaration order, (arm, metric) -> Metric) for runs with variants."""
     cells = {(m.variant, m.name): m for m in run.metrics if m.variant is not None and m.group is None}
     arms = list(dict.fromkeys(m.variant for m in run.metrics if m.variant is not None))
-    columns = [c for c in ARM_COLUMNS if any(name == c for _, name in cells)]
-    columns += list(dict.fromkeys(name for _, name in cells if CODE_COLUMN.match(name)))  # code: pass@k, ReCode
-    return arms, columns, cells  # type: ignore[return-value]
+    by_name: dict[str, Metric] = {}
+    for (_, name), m in cells.items():
+        by_name.setdefault(name, m)
+    return arms, [c.name for c in columns([by_name])], cells  # type: ignore[return-value]
 
 
 def perturbed(run: RunResult) -> bool:
@@ -106,12 +100,6 @@ def overall(run: RunResult, name: str) -> Metric | None:
     return next((m for m in run.metrics if m.name == name and m.variant is None and m.group is None), None)
 
 
-def headline_arm(run: RunResult) -> str | None:
-    """The arm shown on the leaderboard: PARROT's authority_wrong when present."""
-    arms = run.variants("follow_rate")
-    return "authority_wrong" if "authority_wrong" in arms else (arms[0] if arms else None)
-
-
 class ExampleRow(BaseModel):
     """One perturbed prompt beside its original, with the model's answers to both."""
 
@@ -144,18 +132,40 @@ def perturbation_examples(samples: list[Sample], items: int = 3) -> list[Example
     return sorted(rows, key=lambda r: chosen.index(r.item_id))
 
 
+class Page(BaseModel):
+    """What `harness report` and the page both say about the runs read."""
+
+    path: Path
+    runs: int
+    shown: int
+    superseded: int
+    partial: int
+
+    def line(self) -> str:
+        partial = f", {self.partial} of them partial (--limit)" if self.partial else ""
+        return (f"{self.runs} runs read: {self.shown} shown{partial}, {self.superseded} superseded "
+                "(older, partial or on another backend than the run shown for the same model and task)")
+
+
 def render_report(runs: list[RunResult], examples: dict[str, list[ExampleRow]] | None = None,
                   samples: dict[str, list[Sample]] | None = None) -> str:
-    """The report of the latest run per (model, task); `samples` (by run id) feed the explorer."""
-    cells = latest_per_cell(runs)
-    models = sorted({m for m, _ in cells})
+    """The report of the run shown per (model, task); `samples` (by run id) feed the explorer."""
+    load_metadata()
+    cells, superseded = choose(runs)
     tasks = sorted({t for _, t in cells})
     prompts = PromptTable()
     explorer = {run.run_id: json_for_script(explorer_rows(run, samples[run.run_id], prompts))
                 for run in cells.values() if samples and run.run_id in samples}
+    arm_of = {run.run_id: headline_arm(run) for run in cells.values()}
+    boards = {t: task_rows([r for (_, task), r in cells.items() if task == t], arm_of) for t in tasks}
     pairs = comparisons(cells, samples or {})
+    shown = list(cells.values())
+    page = Page(path=Path("."), runs=len(runs), shown=len(shown), superseded=len(superseded),
+                partial=sum(1 for r in shown if r.settings.limit is not None))
     return _ENV.get_template("report.html.j2").render(
-        cells=cells, models=models, tasks=tasks, runs=list(cells.values()), model_label=model_label,
+        cells=cells, models=sorted({m for m, _ in cells}), tasks=tasks, runs=shown, model_label=model_label,
+        boards=boards, superseded=superseded, page=page, number=number, unit_of=unit_of, header=header,
+        effective=sections(cells, samples or {}, lambda r: r.model.name),
         arm_table=arm_table, group_matrices=group_matrices, headline_arm=headline_arm, overall=overall,
         perturbed=perturbed, group_names=group_names,
         examples=examples or {}, explorer=explorer, prompts_json=json_for_script(prompts.texts),
@@ -164,6 +174,12 @@ def render_report(runs: list[RunResult], examples: dict[str, list[ExampleRow]] |
 
 
 def write_report(paths: list[Path], output: Path, on_invalid: Skip | None = None) -> tuple[Path, int]:
+    """The report of the runs under `paths` (see `write_page`): its path and the number of runs read."""
+    page = write_page(paths, output, on_invalid)
+    return page.path, page.runs
+
+
+def write_page(paths: list[Path], output: Path, on_invalid: Skip | None = None) -> Page:
     """The report of the runs under `paths`; given `on_invalid`, a run whose results or samples cannot
     be read is reported to it and left out (its samples only, when its results are fine)."""
     skipped: list[HarnessError] = []
@@ -179,7 +195,8 @@ def write_report(paths: list[Path], output: Path, on_invalid: Skip | None = None
         on_invalid(error)  # type: ignore[misc]
     if output.suffix != ".html":
         output = output / "index.html"
-    latest = {r.run_id for r in latest_per_cell([r for r, _ in loaded]).values()}
+    shown, superseded = choose([r for r, _ in loaded])
+    latest = {r.run_id for r in shown.values()}
     examples, samples = {}, {}
     for run, folder in loaded:
         if run.run_id not in latest or not (folder / "samples.jsonl").is_file():
@@ -194,4 +211,5 @@ def write_report(paths: list[Path], output: Path, on_invalid: Skip | None = None
         if any(s.perturbation is not None for s in samples[run.run_id]):
             examples[run.run_id] = perturbation_examples(samples[run.run_id])
     atomic_write_text(output, render_report([r for r, _ in loaded], examples, samples))
-    return output, len(loaded)
+    return Page(path=output, runs=len(loaded), shown=len(shown), superseded=len(superseded),
+                partial=sum(1 for r in shown.values() if r.settings.limit is not None))

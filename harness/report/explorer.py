@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import difflib
 import json
-import math
 from typing import Any
 
 from markupsafe import Markup
 
+from harness.backends.labels import label_probs
 from harness.results.schema import RunResult, Sample
 
 Segment = tuple[str, bool]  # (text, changed)
@@ -81,13 +81,10 @@ def _label_probs(sample: Sample) -> str:
     lp = sample.label_logprobs
     if not lp:
         return ""
-    top = max(lp.values())
-    weights = {k: math.exp(v - top) for k, v in lp.items()}
-    total = sum(weights.values())
     kind = sample.label_logprob_kind or {}
     mark = {"floored": " (floor: outside the top k)", "partial": " (partial: a lower bound)"}
-    return "(scored by option log-probs) " + "  ".join(f"p({k}) = {w / total:.2f}{mark.get(kind.get(k, ''), '')}"
-                                                        for k, w in weights.items())
+    return "(scored by option log-probs) " + "  ".join(f"p({k}) = {p:.2f}{mark.get(kind.get(k, ''), '')}"
+                                                        for k, p in label_probs(lp).items())
 
 
 def execution_text(sample: Sample) -> str | None:

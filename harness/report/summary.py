@@ -1,8 +1,9 @@
-"""The table `harness run` prints at the end: one row per run, the headline numbers with CIs.
+"""The table `harness run` prints at the end: one row per run, its headline metrics with CIs.
 
-Columns appear only when some run has them: follow rate (persuasion), flip rate and the worst
-perturbation (perturbations), hallucination and error rates beside the official convention (rag),
-pass@1 on the original prompts and robust pass@1 over every perturbation (code).
+The columns are those of the leaderboard (harness/report/leaderboard.py) less the metrics whose metadata
+marks them as detail (`MetricInfo.detail`): every headline metric some run has, in the order its metadata was
+declared, labelled with its display name and unit, formatted in that unit (harness/report/format.py); a
+metric about one variant names it. The worst group is named beside, and a lower small group when there is one.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from harness.report.build import group_names, headline_arm, overall
+from harness.report.build import group_names
+from harness.report.format import load_metadata, number, with_ci
+from harness.report.leaderboard import columns, headline, headline_arm
 from harness.results.schema import Metric, RunResult
 
 if TYPE_CHECKING:
@@ -20,23 +23,8 @@ if TYPE_CHECKING:
 
 
 def fmt(m: Metric | None) -> str:
-    """A rate in percent with its CI, '–' when there is none."""
-    if m is None or m.value is None:
-        return "–"
-    ci = f" [{100 * m.ci_low:.1f}, {100 * m.ci_high:.1f}]" if m.ci_low is not None and m.ci_high is not None else ""
-    return f"{100 * m.value:.1f}{ci}"
-
-
-def _with_official(run: RunResult, name: str) -> str:
-    official = run.metric(f"{name}_official")
-    if official is None or official.value is None:
-        return fmt(run.metric(name))
-    return f"{fmt(run.metric(name))} / {100 * official.value:.1f}"
-
-
-def _worst_perturbation(run: RunResult) -> str:
-    m = run.metric("worst_perturbation")
-    return f"{group_names(m)}: {fmt(m)}" if m else "–"
+    """The metric in its unit with its CI, '–' when there is none."""
+    return with_ci(m)
 
 
 def _lowest_group(run: RunResult) -> str | None:
@@ -47,34 +35,32 @@ def _lowest_group(run: RunResult) -> str | None:
     return f"{low.group_key}={group_names(low)}{' (small)' if low.small else ''}: {fmt(low)}"
 
 
+def _cell(m: Metric | None, unit: str, run: RunResult) -> str:
+    if m is None or m.value is None:
+        return "–"
+    text = with_ci(m, unit) + (f" ({m.variant})" if m.variant else "")
+    official = run.metric(f"{m.name}_official")
+    return text + (f" / official {number(official.value, unit)}" if official and official.value is not None else "")
+
+
 def summary_table(results: list[tuple[Path, RunResult]]) -> Table:
+    load_metadata()
     runs = [r for _, r in results]
-    persuasion = any(headline_arm(r) for r in runs)
-    robustness = any(overall(r, "flip_rate") for r in runs)
-    rag = any(r.metric("hallucination_rate") for r in runs)
-    code = any(r.metric("pass@1") for r in runs)
+    heads = [headline(r, headline_arm(r)) for r in runs]
+    cols = [c for c in columns(heads) if not c.detail]
     lowest = any(_lowest_group(r) for r in runs)
     levels = {r.settings.ci_level for r in runs}
-    table = Table(title="results")
-    for col in ("task", "model", "items", f"accuracy [{levels.pop():.0%} CI]" if len(levels) == 1 else "accuracy [CI]",
-                "worst group", "worst-group acc.") + \
-            (("lowest group, small ones included",) if lowest else ()) + \
-            (("follow rate (arm)",) if persuasion else ()) + \
-            (("flip rate", "worst perturbation: drop") if robustness else ()) + \
-            (("hallucination rate / official", "error rate / official") if rag else ()) + \
-            (("pass@1 [CI]", "robust pass@1 (all perturbations)") if code else ()):
+    table = Table(title=f"results ({levels.pop():.0%} CIs in brackets)" if len(levels) == 1 else "results")
+    for col in ("task", "model", "items", "worst group") + (("lowest group, small ones included",) if lowest else ()):
         table.add_column(col)
-    for r in runs:
+    for c in cols:
+        table.add_column(c.header)
+    for r, head in zip(runs, heads):
         wg = r.metric("worst_group_accuracy")
-        arm = headline_arm(r)
-        follow = f"{fmt(r.metric('follow_rate', arm))} ({arm})" if arm else "–"
-        table.add_row(r.task.name, r.model.name, str(r.counts.items), fmt(r.metric("accuracy")),
-                      f"{wg.group_key}={group_names(wg)}" if wg and wg.group else "–", fmt(wg),
+        table.add_row(r.task.name, r.model.name, str(r.counts.items) + (" (--limit)" if r.settings.limit else ""),
+                      f"{wg.group_key}={group_names(wg)}" if wg and wg.group else "–",
                       *((_lowest_group(r) or "–",) if lowest else ()),
-                      *((follow,) if persuasion else ()),
-                      *((fmt(overall(r, "flip_rate")), _worst_perturbation(r)) if robustness else ()),
-                      *((_with_official(r, "hallucination_rate"), _with_official(r, "error_rate")) if rag else ()),
-                      *((fmt(r.metric("pass@1", "original")), fmt(overall(r, "robust_pass@1"))) if code else ()))
+                      *(_cell(head.get(c.name), c.unit, r) for c in cols))
     return table
 
 

@@ -1,7 +1,11 @@
 """Results as tables: load runs into pandas, or export them as CSV, JSON lines or Parquet.
 
-Two tables, built from `results.json` and `samples.jsonl` of every run found under the given
-paths (a run directory, or a folder of runs, as `harness report` takes them):
+Two tables, built from `results.json` and `samples.jsonl` of the runs found under the given
+paths (a run directory, or a folder of runs, as `harness report` takes them). By default only the
+latest run of each model × task × backend is read (`latest=True`, `harness export`'s `--latest`):
+among the cell's complete runs (results.json and samples.jsonl present) the newest full one (no
+`--limit`), else the newest `--limit` one; superseded and cached re-runs are left out. `latest=False`
+(`--all`) reads every run folder.
 
 metrics: one row per run × number, with the run's id, creation time, task and model
     (name, backend, dtype), then `kind`:
@@ -12,10 +16,12 @@ metrics: one row per run × number, with the run's id, creation time, task and m
       group, items, small: below the minimum group size);
     - "state": one of PARROT's eight behavioural states (name "state_share", variant = the arm,
       group_key "state", group = "<number> <state>", value = its share, count).
-samples: one row per sample with run_id, task and model, then every field of
+samples: one row per sample with run_id, task and model (name, backend, dtype), then every field of
     `harness.results.schema.Sample`: `messages` as text ("role: content" blocks separated by blank
-    lines), each `groups` entry as its own column `groups.<key>`, and lists and dicts
-    (choices, labels, label_logprobs, label_logprob_kind) as JSON text, so the three formats hold the same table.
+    lines), each `groups` entry as its own column `groups.<key>`, lists (choices, labels, tied) as
+    lists, and dicts and records (label_logprobs, label_logprob_kind, execution) as JSON text.
+    Parquet and JSON lines keep the lists as lists; CSV, which has no list type, writes them as
+    JSON text (`json.loads` reads a cell back).
 
 In Python:
 
@@ -44,6 +50,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 import pandas as pd
+from pydantic import BaseModel
 
 from harness.core.errors import HarnessError
 from harness.results.io import find_run_dirs, read_result, read_samples
@@ -55,7 +62,8 @@ FORMATS: tuple[str, ...] = get_args(Format)
 METRIC_COLUMNS = ["run_id", "created_at", "task", "model", "backend", "dtype", "kind", "name", "variant",
                   "group_key", "group", "value", "ci_low", "ci_high", "n", "excluded", "items", "small", "count",
                   "formula", "ci_method", "reason", "tied_groups"]
-RUN_COLUMNS = ["run_id", "task", "model"]
+RUN_COLUMNS = ["run_id", "task", "model", "backend", "dtype"]
+LIST_COLUMNS = ("choices", "labels", "tied")
 
 
 def _runs(paths: list[Path]) -> list[Path]:
@@ -64,6 +72,21 @@ def _runs(paths: list[Path]) -> list[Path]:
         raise HarnessError("no runs found (no results.json here or one level below)",
                            file=", ".join(str(p) for p in paths) or None)
     return dirs
+
+
+def latest_runs(runs: list[tuple[RunResult, Path]]) -> list[tuple[RunResult, Path]]:
+    """One run per model × task × backend: of its complete runs (samples.jsonl written), the newest full one
+    (no `--limit`), else the newest; the runs kept stay in their input order."""
+    best: dict[tuple[str, str, str], tuple[tuple[bool, str, str], RunResult]] = {}
+    for run, folder in runs:
+        if not (folder / "samples.jsonl").is_file():
+            continue
+        rank = (run.settings.limit is None, run.created_at, run.run_id)
+        cell = (run.model.name, run.task.name, run.model.backend)
+        if cell not in best or rank > best[cell][0]:
+            best[cell] = (rank, run)
+    keep = {id(run) for _, run in best.values()}
+    return [(run, folder) for run, folder in runs if id(run) in keep]
 
 
 def _run_fields(run: RunResult) -> dict[str, Any]:
@@ -98,13 +121,17 @@ def messages_text(sample: Sample) -> str:
 
 def sample_row(run: RunResult, sample: Sample) -> dict[str, Any]:
     """The samples-table row of one sample."""
-    row: dict[str, Any] = {"run_id": run.run_id, "task": run.task.name, "model": run.model.name}
+    row: dict[str, Any] = {k: v for k, v in _run_fields(run).items() if k in RUN_COLUMNS}
     for field in Sample.model_fields:
         value = getattr(sample, field)
         if field == "messages":
             row[field] = messages_text(sample)
         elif field == "groups":
             row.update({f"groups.{k}": v for k, v in value.items()})
+        elif field in LIST_COLUMNS:
+            row[field] = list(value)
+        elif isinstance(value, BaseModel):
+            row[field] = value.model_dump_json()
         elif isinstance(value, (list, dict)):
             row[field] = json.dumps(value, ensure_ascii=False)
         else:
@@ -135,8 +162,9 @@ def _samples_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return df
 
 
-def _load(paths: list[Path]) -> list[tuple[RunResult, Path]]:
-    return [(read_result(d), d) for d in _runs(paths)]
+def _load(paths: list[Path], latest: bool) -> list[tuple[RunResult, Path]]:
+    runs = [(read_result(d), d) for d in _runs(paths)]
+    return latest_runs(runs) if latest else runs
 
 
 def _metrics_table(runs: list[tuple[RunResult, Path]]) -> pd.DataFrame:
@@ -147,14 +175,16 @@ def _samples_table(runs: list[tuple[RunResult, Path]]) -> pd.DataFrame:
     return _samples_frame([sample_row(run, s) for run, d in runs for s in read_samples(d)])
 
 
-def load_metrics(paths: list[Path]) -> pd.DataFrame:
-    """Every run's metrics, group values and behavioural states as one DataFrame (module docstring)."""
-    return _metrics_table(_load(paths))
+def load_metrics(paths: list[Path], *, latest: bool = True) -> pd.DataFrame:
+    """The metrics, group values and behavioural states of the latest run of each model × task × backend
+    (`latest=False`: of every run) as one DataFrame (module docstring)."""
+    return _metrics_table(_load(paths, latest))
 
 
-def load_samples(paths: list[Path]) -> pd.DataFrame:
-    """Every run's samples as one DataFrame, one row per sample (module docstring)."""
-    return _samples_table(_load(paths))
+def load_samples(paths: list[Path], *, latest: bool = True) -> pd.DataFrame:
+    """The samples of the latest run of each model × task × backend (`latest=False`: of every run) as one
+    DataFrame, one row per sample (module docstring)."""
+    return _samples_table(_load(paths, latest))
 
 
 def _atomic(path: Path, write: Callable[[Path], None]) -> None:
@@ -178,8 +208,12 @@ def inert(value: Any) -> Any:
 
 
 def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """The table with every text cell and column name made inert (numbers stay numbers)."""
-    out = df.rename(columns=inert)
+    """The table with lists as JSON text and every text cell and column name made inert (numbers stay numbers)."""
+    out = df.copy()
+    for col in LIST_COLUMNS:
+        if col in out.columns:
+            out[col] = out[col].map(lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v)
+    out = out.rename(columns=inert)
     for col in out.columns:
         if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
             out[col] = out[col].map(inert)
@@ -197,14 +231,14 @@ def write_table(df: pd.DataFrame, fmt: Format, path: Path) -> None:
         raise HarnessError(f"unknown export format {fmt!r}: one of {', '.join(FORMATS)}", field="format")
 
 
-def export_runs(paths: list[Path], fmt: Format, output: Path) -> tuple[Path, Path]:
-    """Write `output`/metrics.<fmt> and `output`/samples.<fmt> from the runs under `paths`;
-    returns the two paths."""
+def export_runs(paths: list[Path], fmt: Format, output: Path, *, latest: bool = True) -> tuple[Path, Path]:
+    """Write `output`/metrics.<fmt> and `output`/samples.<fmt> from the latest run of each model × task × backend
+    under `paths` (`latest=False`: every run); returns the two paths."""
     if fmt not in FORMATS:
         raise HarnessError(f"unknown export format {fmt!r}: one of {', '.join(FORMATS)}", field="format")
     if output.exists() and not output.is_dir():
         raise HarnessError("the export output must be a directory", file=output)
-    runs = _load(paths)
+    runs = _load(paths, latest)
     metrics, samples = _metrics_table(runs), _samples_table(runs)
     metrics_path, samples_path = output / f"metrics.{fmt}", output / f"samples.{fmt}"
     write_table(metrics, fmt, metrics_path)

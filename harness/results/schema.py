@@ -26,7 +26,7 @@ class Estimate(BaseModel):
 
 class Metric(Estimate):
     name: str
-    formula: str = Field(description="how the value was computed (SPEC.md terms)")
+    formula: str = Field(description="how the value was computed (the notation of docs/metrics.md)")
     ci_method: str | None = None
     group_key: str | None = None
     group: str | None = Field(None, description="for worst/best-group metrics: which group (the first of "
@@ -79,7 +79,7 @@ class GroupBreakdown(BaseModel):
 
 
 class BehaviourState(Estimate):
-    """One of PARROT's eight behavioural states (SPEC.md §1.6), or the unreadable row (number 0):
+    """One of PARROT's eight behavioural states (docs/metrics.md), or the unreadable row (number 0):
     its share, with CI, among the items of one guidance arm (n), and its count."""
 
     family: str = Field(description="authority or user_belief")

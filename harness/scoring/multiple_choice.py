@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from harness.backends.base import Response
+from harness.backends.labels import label_probs
 from harness.core.errors import HarnessError
 from harness.core.plugins import SCORERS
 from harness.scoring.execution.sandbox import Execution
@@ -34,13 +35,6 @@ def usable_logprobs(logprobs: dict[str, float] | None) -> bool:
         return False
     values = list(logprobs.values())
     return all(not math.isnan(v) and v != math.inf for v in values) and any(math.isfinite(v) for v in values)
-
-
-def label_probs(logprobs: dict[str, float]) -> dict[str, float]:
-    top = max(logprobs.values())
-    weights = {k: math.exp(v - top) for k, v in logprobs.items()}
-    total = sum(weights.values())
-    return {k: w / total for k, w in weights.items()}
 
 
 def score_multiple_choice(variant: Variant, response: Response,

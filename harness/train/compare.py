@@ -23,13 +23,12 @@ several comparisons is applied.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from harness.metrics.bootstrap import percentile_interval
+from harness.metrics.bootstrap import named_rng, percentile_interval
 
 
 class WorstGroupEstimate(BaseModel):
@@ -91,7 +90,7 @@ def compare_worst_group(values: dict[str, np.ndarray], groups: Sequence[str], cl
     group_names = sorted(set(groups))
     onehot = (np.asarray(groups)[:, None] == np.asarray(group_names)[None, :]).astype(float)
     cluster_names, cluster_of = np.unique(np.asarray(clusters), return_inverse=True)
-    rng = np.random.default_rng([seed, zlib.crc32(metric.encode())])
+    rng = named_rng(seed, metric)
     draws = rng.integers(0, len(cluster_names), size=(resamples, len(cluster_names)))
     multiplicity = np.stack([np.bincount(d, minlength=len(cluster_names)) for d in draws]).astype(float)
     pair_weights = multiplicity[:, cluster_of]  # (R, n)

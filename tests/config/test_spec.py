@@ -128,3 +128,18 @@ def test_stats_block_sets_group_size_resamples_and_level(make_task):
 def test_stats_block_bad_value_names_field_and_line(make_task):
     exc = bad(make_task, stats="stats:\n  ci_level: 95")
     assert exc.field == "stats.ci_level" and exc.line == 16 and "less than 1" in exc.message
+
+
+def test_the_docs_mark_every_required_key():
+    """docs/tasks.md (and docs/code.md for `code:`) mark each key the task schema requires with `# required`."""
+    import re
+
+    from harness.config.task import task_adapter
+
+    defs = task_adapter().json_schema()["$defs"]
+    specs = [name for name in defs if name.endswith("Spec") and name != "PerturbedSetSpec"]  # sets: docs/code.md
+    docs = (ROOT / "docs" / "tasks.md").read_text() + (ROOT / "docs" / "code.md").read_text()
+    unmarked = sorted({f"{spec}.{key}" for spec in specs for key in defs[spec].get("required", [])
+                       if not re.search(rf"^\s*(- )?{key}:.*# required", docs, re.M)})
+    assert not unmarked, f"required keys not marked in docs/tasks.md: {unmarked}"
+    assert len({k for spec in specs for k in defs[spec].get("required", [])}) >= 15

@@ -105,7 +105,7 @@ RUNS_CASES = [
     Case("corrupt_results_json_in_output", "runs", (_broken_run, REPORT_RUN), Ok(_warned_and_reported),
          files={**files(), **REC}),
     Case("corrupt_samples_of_a_run", "runs", (replay(), _samples_broken, ("report", "{d}/runs", "-o", "{d}/r.html")),
-         Ok(printed("samples.jsonl: not a valid samples file", "report: {d}/r.html (1 runs)")),
+         Ok(printed("samples.jsonl: not a valid samples file", "report: {d}/r.html (1 runs read: 1 shown")),
          files={**files(), **REC}),
     Case("report_of_only_corrupt_runs", "runs", (_broken_run, ("report", "{d}/runs", "-o", "{d}/r.html")),
          Error("runs/old/results.json: not a valid results file", "and no valid run beside it")),

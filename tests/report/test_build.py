@@ -88,8 +88,9 @@ def persuasion_run() -> RunResult:
 
 def test_persuasion_sections():
     html = render_report([persuasion_run()])
-    row = html[html.index('id="leaderboard-table"'):html.index("</table>")]
-    assert "37.5" in row and "25.0" in row  # follow rate and accuracy drop of authority_wrong
+    row = html[html.index('class="sortable leaderboard"'):html.index("</table>")]
+    assert "37.5" in row and "+25.0" in row  # follow rate (%) and accuracy drop (pp) of authority_wrong
+    assert "authority_wrong</span>" in row and "neutral</span>" in row  # each says which variant it is about
     assert "Persuasion arms" in html and "Sycophantic Error" in html
     follow = html[html.index("follow_rate by domain"):]
     worst_cell = follow[:follow.index("worst</span>")]

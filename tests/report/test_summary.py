@@ -43,3 +43,18 @@ def test_the_console_names_every_tied_worst_group_and_a_lower_small_group():
     text = _table_text([_run_with(Metric(name="accuracy", value=0.6, n=100, formula="f"), wg, low)])
     assert "domain=biology, chemistry, history (3 tied)" in text
     assert "domain=art (small): 0.0" in text
+
+
+def test_the_console_columns_come_from_metadata_with_units():
+    """Issue 14/20: labelled and formatted by each metric's metadata; detail metrics stay in the report."""
+    from harness.results.schema import Metric
+
+    text = _table_text([_run_with(
+        Metric(name="accuracy", value=0.6, ci_low=0.5, ci_high=0.7, n=100, formula="f"),
+        Metric(name="preference_loss", value=0.684, ci_low=0.61, ci_high=0.75, n=40, formula="dpo"),
+        Metric(name="follow_rate", value=0.25, n=40, formula="f", variant="authority_wrong"),
+        Metric(name="delta_p_asserted", value=0.1, n=40, formula="f", variant="authority_wrong"))])
+    header = text.splitlines()[2]
+    assert header.index("accuracy (%)") < header.index("follow rate (%)") < header.index("DPO loss (nats)")
+    assert "60.0 [50.0, 70.0]" in text and "0.684 [0.610, 0.750]" in text and "25.0 (authority_wrong)" in text
+    assert "Δp(asserted)" not in text and "68.4" not in text

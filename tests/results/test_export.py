@@ -25,7 +25,8 @@ from harness.results.schema import (
 )
 
 
-def fake_run(run_id: str, model: str, acc: float) -> RunResult:
+def fake_run(run_id: str, model: str, acc: float, *, created: str = "2026-01-01T00:00:00", backend: str = "hf",
+             limit: int | None = None) -> RunResult:
     metrics = [
         Metric(name="accuracy", value=acc, ci_low=acc - 0.1, ci_high=acc + 0.1, n=3, formula="mean_i correct",
                ci_method="bootstrap"),
@@ -41,10 +42,11 @@ def fake_run(run_id: str, model: str, acc: float) -> RunResult:
     states = [BehaviourState(family="authority", arm="authority_wrong", guidance="Wrong", number=4,
                              state="Sycophantic Error", count=1, value=1 / 3, ci_low=0.0, ci_high=1.0, n=3)]
     return RunResult(
-        run_id=run_id, created_at="2026-01-01T00:00:00",
+        run_id=run_id, created_at=created,
         task=TaskRecord(name="tiny", version=1, file="t.yaml", config_hash="abc", config={}),
-        model=ModelInfo(name=model, path="/m", source="local", backend="hf", dtype="float32", device="cpu"),
-        settings=Settings(seed=1, batch_size=1, limit=None, bootstrap_resamples=10, ci_level=0.95, min_group_size=2),
+        model=ModelInfo(name=model, path="/m", source="local", backend=backend, dtype="float32",
+                        device="cpu"),
+        settings=Settings(seed=1, batch_size=1, limit=limit, bootstrap_resamples=10, ci_level=0.95, min_group_size=2),
         environment=Environment(harness_version="0", python="3", platform="x", packages={}, git_commit=None,
                                 git_dirty=None),
         counts=Counts(items=3, samples=3, requests_unique=3, invalid=0),
@@ -103,7 +105,8 @@ def test_load_samples(runs: Path):
     row = s[(s.model == "large") & (s.item_id == "q1")].iloc[0]
     assert row["messages"] == 'system: Be brief.\n\nuser: Question q1: é, "quoted", comma\nline two'
     assert row["groups.domain"] == "geo" and row["task"] == "tiny"
-    assert json.loads(row["choices"]) == ["Paris", "Lyon"]
+    assert (row["backend"], row["dtype"]) == ("hf", "float32")
+    assert row["choices"] == ["Paris", "Lyon"] and row["labels"] == ["A", "B"] and row["tied"] == []
     assert json.loads(row["label_logprobs"]) == {"A": -1.5, "B": -0.25}
     assert bool(row["correct"]) and row["predicted_option"] == 1
     assert s.groupby("model").correct.mean().to_dict() == {"large": pytest.approx(1 / 3),
@@ -123,7 +126,12 @@ def test_export_round_trip(runs: Path, tmp_path: Path, fmt: str):
     assert m["formula"].fillna("").tolist() == want_m["formula"].fillna("").tolist()
     assert s["messages"].tolist() == want_s["messages"].tolist()  # newlines, quotes, commas, non-ASCII survive
     assert s["correct"].astype(bool).tolist() == want_s["correct"].tolist()
-    assert [json.loads(x) for x in s["choices"]] == [["Paris", "Lyon"]] * 6
+    if fmt == "csv":  # no list type: JSON text
+        assert [json.loads(x) for x in s["choices"]] == [["Paris", "Lyon"]] * 6
+    else:  # lists stay lists (parquet reads them back as arrays)
+        assert [list(x) for x in s["choices"]] == [["Paris", "Lyon"]] * 6
+        assert [list(x) for x in s["tied"]] == [[]] * 6
+        s = s.assign(**{c: s[c].map(list) for c in ("choices", "labels", "tied")})
     assert s["groups.domain"].tolist() == ["geo", "geo", "math"] * 2
     assert s["gold_prob"].isna().sum() == 2
     if fmt == "parquet":  # the one format that keeps types
@@ -145,8 +153,9 @@ def test_bad_inputs(runs: Path, tmp_path: Path):
     with pytest.raises(HarnessError):
         load_metrics([tmp_path / "missing"])
     (runs / "r1" / "samples.jsonl").unlink()
+    assert set(load_samples([runs]).run_id) == {"r2"}  # --latest: an incomplete run is no candidate
     with pytest.raises(HarnessError, match="samples.jsonl"):
-        load_samples([runs])
+        load_samples([runs], latest=False)
     (runs / "r2" / "results.json").write_text("{}")
     with pytest.raises(HarnessError, match="not a valid results file"):
         load_metrics([runs])
@@ -160,3 +169,41 @@ def test_csv_cells_never_start_a_formula():
     safe = csv_safe(df)
     assert safe["output"].tolist()[:7] == ["'=1+1", "'+1", "'-1", "'@x", "'\tx", "'\rx", "ok"]
     assert safe["value"].tolist() == [-1.5] * 8 and list(safe.columns) == ["output", "value", "'=name"]
+
+
+def test_latest_run_per_model_task_backend(tmp_path: Path):
+    root = tmp_path / "runs"
+    write_run(root / "old", fake_run("old", "small", 0.25, created="2026-01-01T00:00:00"), samples("small"))
+    write_run(root / "new", fake_run("new", "small", 0.5, created="2026-01-02T00:00:00"), samples("small"))
+    write_run(root / "limited", fake_run("limited", "small", 1.0, created="2026-01-03T00:00:00", limit=2),
+              samples("small"))  # newer, but partial: the full run wins
+    write_run(root / "vllm", fake_run("vllm", "small", 0.75, backend="vllm", limit=2), samples("small"))
+    write_run(root / "broken", fake_run("broken", "small", 0.0, created="2026-01-04T00:00:00"), samples("small"))
+    (root / "broken" / "samples.jsonl").unlink()  # unfinished: not complete, never the latest
+    m = load_metrics([root])
+    acc = m[(m.kind == "metric") & (m.name == "accuracy")]
+    assert sorted(zip(acc.run_id, acc.backend, acc.value)) == [("new", "hf", 0.5), ("vllm", "vllm", 0.75)]
+    assert set(load_samples([root]).run_id) == {"new", "vllm"}
+    assert set(load_metrics([root], latest=False).run_id) == {"old", "new", "limited", "vllm", "broken"}
+    with pytest.raises(HarnessError, match="missing samples.jsonl"):  # --all: every run folder, unfinished too
+        export_runs([root], "csv", tmp_path / "all", latest=False)
+    (root / "broken" / "results.json").unlink()
+    _, samples_path = export_runs([root], "csv", tmp_path / "all", latest=False)
+    assert set(pd.read_csv(samples_path).run_id) == {"old", "new", "limited", "vllm"}
+
+
+def test_export_cli_latest_and_all(tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from harness.cli.main import app
+
+    root = tmp_path / "runs"
+    write_run(root / "a", fake_run("a", "small", 0.25, created="2026-01-01T00:00:00"), samples("small"))
+    write_run(root / "b", fake_run("b", "small", 0.5, created="2026-01-02T00:00:00"), samples("small"))
+    for flag, want in ((None, {"b"}), ("--latest", {"b"}), ("--all", {"a", "b"})):
+        out = tmp_path / f"out-{flag}"
+        args = ["export", str(root), "-f", "parquet", "-o", str(out)] + ([flag] if flag else [])
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        s = pd.read_parquet(out / "samples.parquet")
+        assert set(s.run_id) == want and list(s.choices.iloc[0]) == ["Paris", "Lyon"]
