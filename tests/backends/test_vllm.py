@@ -55,12 +55,13 @@ def test_same_answers_as_transformers_on_builtin_task(vllm_backend, embedded_bac
 
 
 def test_siblings_are_sent_adjacent_and_the_prefix_cache_hit_rate_is_counted(vllm_backend, embedded_backend):
-    task = load_task(ROOT / "tasks" / "sycophancy.yaml")  # one item's arms share its question and options
-    requests = [r for r in plan(task, make_variants(task, load_items(task)[:2]), seed=0).unique if not r.generate]
+    # vLLM caches whole blocks (128 tokens on a CPU): siblings sharing a long system prompt, asked out of order
+    system = Message(role="system", content="You answer questions about the capitals of Europe. " * 60)
+    requests = [Request(messages=(system, Message(role="user", content=f"Question {k}: the capital of France?")),
+                        generate=False, candidates=("A", "B")) for k in (3, 1, 2, 0)]
     queried, hits = vllm_backend.prefix_queried, vllm_backend.prefix_hits
-    answers = vllm_backend.run(requests[::-1])  # answered in the order asked, whatever order they were sent in
-    assert [a.prompt_tokens for a in answers] == [len(encode_prompt(embedded_backend.tokenizer, r))
-                                                  for r in requests[::-1]]
+    answers = vllm_backend.run(requests)  # answered in the order asked, whatever order they were sent in
+    assert [a.prompt_tokens for a in answers] == [len(encode_prompt(embedded_backend.tokenizer, r)) for r in requests]
     asked, found = vllm_backend.prefix_queried - queried, vllm_backend.prefix_hits - hits
     assert 0 < found < asked <= sum(a.prompt_tokens for a in answers)  # the shared blocks were found in the cache
 
