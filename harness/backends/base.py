@@ -32,7 +32,8 @@ class Request(BaseModel):
 
     - `generate`: produce text with `sampling`.
     - `candidates`: also return log p(candidate | prompt) for each candidate as the next token,
-      read from the same forward pass (the multiple-choice letters).
+      read from the same forward pass (the multiple-choice letters); a candidate of several tokens
+      ("(A)") is read as its full continuation log-prob (continuation.py).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -62,17 +63,20 @@ class Response(BaseModel):
     candidates_partial: tuple[str, ...] = Field(
         (), description="candidates with some surface forms (\"A\", \" A\") outside the top k: the value pools "
                         "only those inside it, a lower bound")
+    candidates_continuation: tuple[str, ...] = Field(
+        (), description="candidates of several tokens read as the sum of their tokens' log-probs given the prompt, "
+                        "pooled over the leading-space variants (continuation.py)")
     prompt_tokens: int = 0
     prompt_truncated: int = Field(0, description="tokens dropped from the prompt's start to fit the context")
     output_tokens: int = 0
     finish_reason: str | None = None
 
     def candidate_kinds(self) -> dict[str, LogprobKind] | None:
-        """How each candidate's log-prob was read: exact, partial (a lower bound) or floored."""
+        """How each candidate's log-prob was read: exact, partial (a lower bound), floored or continuation."""
         if self.candidate_logprobs is None:
             return None
         return {c: "floored" if c in self.candidates_floored else "partial" if c in self.candidates_partial
-                else "exact" for c in self.candidate_logprobs}
+                else "continuation" if c in self.candidates_continuation else "exact" for c in self.candidate_logprobs}
 
 
 OnDone = Callable[[list[tuple[int, Response]]], None]

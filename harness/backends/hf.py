@@ -19,6 +19,7 @@ from typing import Literal
 
 from pydantic import AliasChoices, Field
 
+from harness.backends import continuation
 from harness.backends.base import OnDone, Request, Response, Sampling
 from harness.backends.local import LocalBackend, default_device
 from harness.backends.models import ResolvedModel, hub_revision, load_tokenizer
@@ -74,6 +75,10 @@ class HFBackend(LocalBackend):
 
     def run(self, requests: Sequence[Request], on_done: OnDone | None = None) -> list[Response]:
         context = getattr(self.model.config, "max_position_embeddings", None)
+        split = continuation.run_split(requests, self.run, on_done, self.tokenizer, context, continuation.torch_scorer(
+            self.model, self.pad_id, self.device, self.batch_size))  # labels of several tokens ("(A)")
+        if split is not None:
+            return split
         fitted = [encode_fitted(self.tokenizer, r, context) for r in requests]
         prompts, dropped = [ids for ids, _ in fitted], [n for _, n in fitted]
         results: list[Response | None] = [None] * len(requests)

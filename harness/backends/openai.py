@@ -30,6 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import Field
 
 from harness.backends.base import Backend, ModelInfo, OnDone, Request, Response
+from harness.backends.continuation import echo_logprob, pool
 from harness.backends.labels import LabelLogprobs, read_labels
 from harness.backends.prompting import render_plain
 from harness.backends.secrets import Redactor
@@ -81,6 +82,7 @@ class OpenAIBackend(Backend):
         self.model = model
         self.exact: bool | None = {"exact": True, "top_k": False}.get(opts.label_logprobs)  # None: not yet known
         self.forms: dict[str, list[int]] = {}  # label -> token ids of its surface forms (exact mode)
+        self.multi: set[str] = set()  # labels of several tokens: their continuation log-probs (echo)
         self.info = ModelInfo(name=model, path=public_url(opts.base_url), source="api", backend="openai",
                               dtype="server", device="remote", label_logprobs=opts.label_logprobs)
 
@@ -155,13 +157,14 @@ class OpenAIBackend(Backend):
                     raise self._fail("answered /tokenize without a list of tokens")
                 if len(tokens) == 1 and tokens[0] not in ids:
                     ids.append(int(tokens[0]))
-            if not ids:
-                raise HarnessError(f"option label '{label}' is not a single token for this model's tokenizer; "
-                                   "use single-token labels (e.g. A, B, C, D)")
+            if not ids:  # several tokens: read as a continuation (echo on /completions)
+                self.multi.add(label)
             self.forms[label] = ids
         self.exact = True
 
     async def _call(self, client, request: Request) -> Response:  # type: ignore[no-untyped-def]
+        if self.multi & set(request.candidates):
+            return await self._call_continuation(client, request)
         s = request.sampling
         sample = request.generate and s.temperature > 0
         common: dict[str, Any] = {"model": self.model, "max_tokens": s.max_tokens if request.generate else 1,
@@ -201,6 +204,22 @@ class OpenAIBackend(Backend):
         elif request.candidates and table:
             read = read_labels({c: [c, " " + c] for c in request.candidates}, dict(table))
         return self._response(request, out, choice, chat, read)
+
+    async def _call_continuation(self, client, request: Request) -> Response:  # type: ignore[no-untyped-def]
+        """Labels of several tokens ("(A)"): each surface form's log-prob after the prompt, from /completions with
+        echo, pooled (continuation.py); chat completions return no prompt log-probs, so a chat request refuses."""
+        if request.chat_template != "none":
+            labels = ", ".join(sorted(self.multi))
+            raise HarnessError(f"option labels of several tokens ({labels}) need prompt log-probs, "
+                               "which chat completions do not return: set prompt.chat_template: none (completions "
+                               "with echo) or use the hf or vllm backend")
+        prompt = render_plain(request.messages)
+        values = {c: [await echo_logprob(client, self.model, prompt, form) for form in (c, " " + c)]
+                  for c in request.candidates}
+        text = None
+        if request.generate:
+            text = (await self._call(client, request.model_copy(update={"candidates": ()}))).text
+        return Response(text=text, candidate_logprobs=pool(values), candidates_continuation=request.candidates)
 
     @staticmethod
     def _response(request: Request, out, choice, chat: bool, read: LabelLogprobs | None) -> Response:  # type: ignore[no-untyped-def]

@@ -29,6 +29,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from harness.backends import continuation
 from harness.backends.base import OnDone, Request, Response
 from harness.backends.labels import read_labels
 from harness.backends.local import LocalBackend
@@ -144,6 +145,11 @@ class VLLMBackend(LocalBackend):
                 self.forms[label] = candidate_token_ids(self.tokenizer, label)
         return {label: self.forms[label] for label in labels}
 
+    def _continuation_scorer(self, pairs):  # type: ignore[no-untyped-def]
+        if self.llm is None:
+            raise HarnessError("option labels of several tokens need one vLLM engine (data_parallel_size=1)")
+        return continuation.vllm_scorer(self.llm)(pairs)
+
     def _params(self, request: Request):  # type: ignore[no-untyped-def]
         from vllm import SamplingParams
 
@@ -163,6 +169,10 @@ class VLLMBackend(LocalBackend):
     def run(self, requests: Sequence[Request], on_done: OnDone | None = None) -> list[Response]:
         """Every request, sent sorted by token ids so siblings (an item's arms, a dialogue's turns) are
         adjacent and vLLM's prefix cache finds their shared blocks; answered in the caller's order."""
+        split = continuation.run_split(requests, self.run, on_done, self.tokenizer, self.max_model_len,
+                                       self._continuation_scorer)  # labels of several tokens ("(A)")
+        if split is not None:
+            return split
         fitted = [encode_fitted(self.tokenizer, r, self.max_model_len) for r in requests]
         order = sorted(range(len(requests)), key=lambda i: fitted[i][0])
         results: list[Response | None] = [None] * len(requests)

@@ -71,12 +71,17 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Print what vLLM, transformers, the hub and "
                                           "Python warnings say as it comes (default: into the run's log.txt).")]
     = False,
+    judge_model: Annotated[str | None, typer.Option(help="The judge model of judged tasks (as --model); wins "
+                                                         "over the task's `judge:` block.")] = None,
+    judge_backend: Annotated[str | None, typer.Option(help="The judge's backend (as --backend).")] = None,
+    judge_arg: Annotated[list[str] | None, typer.Option(help="key=value, repeatable: an option of the judge's "
+                                                             "backend (as -B).")] = None,
 ) -> None:
     """Evaluate a model on one or more tasks; write `runs/<id>/results.json`, `samples.jsonl` and the report."""
     import tempfile
 
     from harness.cli.logs import LibraryLog
-    from harness.cli.runs import dry_run_tasks, engines, run_tasks
+    from harness.cli.runs import dry_run_tasks, engines, judges, run_tasks
     from harness.config.task import load_task
     from harness.core.plugins import BACKENDS
     from harness.pipeline.runner import RunOptions
@@ -99,11 +104,12 @@ def run(
         runs, cache = engines(loaded, model, backend, backend_arg or [],
                               {"dtype": dtype, "device": device, "batch_size": batch_size},
                               False if no_cache else cache_path, limit=limit)
+        graders = judges(runs, model, backend, backend_arg or [], (judge_backend, judge_model, judge_arg or []))
         try:
-            results = run_tasks(runs, options, output, cache)
+            results = run_tasks(runs, options, output, cache, graders)
             library_log.attach([d for d, _ in results])
         finally:  # engines and worker processes stop now, however the run ended
-            for engine in {id(e): e for _, e in runs}.values():
+            for engine in {id(e): e for e in [e for _, e in runs] + [j.backend for j in graders.values()]}.values():
                 engine.close()
         print_table(summary_table(results))
         for run_dir, _ in results:

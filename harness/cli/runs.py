@@ -40,14 +40,38 @@ def engines(tasks, model: str | None, backend: str, backend_args: list[str], com
     return [(task, engine) for task in tasks], cache
 
 
-def run_tasks(runs, options, output: Path, cache):  # type: ignore[no-untyped-def]
-    """Each (task, backend) pair run with a progress bar; returns [(run directory, RunResult)]."""
+def judges(runs, model: str | None, backend: str, backend_args: list[str], given: tuple) -> dict:  # type: ignore[no-untyped-def]
+    """The judge of each task with a `judge:` block, by the task's index in `runs`: one backend per distinct
+    judge spec, and the subject's own engine when the judge is the subject model with no options of its own."""
+    from harness.backends.models import DEFAULT_MODEL
+    from harness.backends.registry import create_backend
+    from harness.pipeline.judging import Judge, JudgeOptions, judge_setting
+
+    options = JudgeOptions(backend=given[0], model=given[1], args=given[2])
+    made: dict[str, Any] = {}
+    out = {}
+    for i, (task, engine) in enumerate(runs):
+        if task.spec.judge is None:
+            continue
+        name, judge_model, args, by_cli = judge_setting(task.spec.judge, options)
+        same = name == backend and (judge_model or DEFAULT_MODEL) == (model or DEFAULT_MODEL) and not args \
+            and not backend_args
+        key = repr((name, judge_model, sorted(args.items())))
+        if key not in made:
+            made[key] = engine if same else create_backend(name, judge_model, args)
+        out[i] = Judge(made[key], "command line" if by_cli else "task file")
+    return out
+
+
+def run_tasks(runs, options, output: Path, cache, graders=None):  # type: ignore[no-untyped-def]
+    """Each (task, backend) pair run with a progress bar (`graders`: the judges by index in `runs`);
+    returns [(run directory, RunResult)]."""
     from harness.pipeline.runner import run_task
     from harness.report.summary import estimate_line
     from harness.results.io import new_run_dir
 
     results = []
-    for task, engine in runs:
+    for i, (task, engine) in enumerate(runs):
         stamp = time.strftime("%Y%m%d-%H%M%S")
         run_dir = new_run_dir(output, f"{stamp}-{slug(task.spec.name)}-{slug(engine.info.name)}")
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -59,7 +83,13 @@ def run_tasks(runs, options, output: Path, cache):  # type: ignore[no-untyped-de
             def on_plan(e, name: str = task.spec.name) -> None:  # type: ignore[no-untyped-def]
                 bar.console.print(estimate_line(name, e), markup=False, highlight=False)
 
-            result = run_task(task, engine, options, run_dir, cache=cache, on_start=on_start, on_plan=on_plan)
+            result = run_task(task, engine, options, run_dir, cache=cache, on_start=on_start, on_plan=on_plan,
+                              judge=(graders or {}).get(i))
+        if result.judge is not None:
+            j = result.judge
+            out.print(f"{task.spec.name}: judged by {j.model.name} ({j.model.backend}; from the {j.given_by}), "
+                      f"{j.requests_unique} judge requests, {j.requests_cached} from the cache", markup=False,
+                      highlight=False)
         if result.counts.requests_cached:
             out.print(f"{task.spec.name}: {result.counts.requests_cached} of {result.counts.requests_unique} "
                       "requests answered from the cache")

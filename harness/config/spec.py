@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from harness.config.judge import JudgeSpec
 from harness.config.stats import StatsSpec
 from harness.core.plugins import ARMS as ARMS_REGISTRY
 from harness.core.records import Strict
@@ -32,6 +33,8 @@ class DatasetSpec(Strict):
     format: Literal["json", "jsonl", "csv", "parquet"] | None = Field(
         None, description="File format for local files and URLs; inferred from the extension if absent.")
     name: str | None = Field(None, description="Hub dataset subset/config name.")
+    field: str | None = Field(None, description="JSON files: the key holding the list of rows (BIG-bench's task.json: "
+                                            "examples); default: the file is the rows.")
     split: str = "train"
     revision: str | None = Field(None, description="Hub dataset revision (commit, tag or branch).")
     streaming: bool | None = Field(
@@ -180,6 +183,8 @@ class TaskSpec(Strict):
                     "by name (`harness list metrics`).")
     limit: int | None = Field(None, ge=1, le=2**63 - 1, description="Use only the first N rows.")
     stats: StatsSpec = Field(default_factory=StatsSpec, description="Group size, bootstrap resamples, CI level.")
+    judge: JudgeSpec | None = Field(None, description="A judge model grading the answers (`scorer: judge`, or "
+                                                      "`refusal.classifier: judge`).")
 
     @model_validator(mode="after")
     def _one_kind_of_variant(self) -> TaskSpec:
@@ -188,6 +193,8 @@ class TaskSpec(Strict):
                 raise ValueError("an intersection of groups lists at least two columns")
         if self.persuasion is not None and self.perturbations is not None:
             raise ValueError("a task declares either `persuasion` or `perturbations`, not both")
+        if self.scorer == "judge" and self.judge is None:
+            raise ValueError("`scorer: judge` needs a `judge:` block (its template and grades)")
         return self
 
 

@@ -139,6 +139,10 @@ def load_task(file: str | Path) -> Task:
         rel = getattr(spec.prompt, key)
         if rel is not None and not task.resolve(rel, "prompt", key).is_file():
             raise task.error(f"template file not found: {rel}", "prompt", key)
+    for key in ("template", "system"):
+        rel = getattr(spec.judge, key) if spec.judge is not None else None
+        if rel is not None and not task.resolve(rel, "judge", key).is_file():
+            raise task.error(f"judge template file not found: {rel}", "judge", key)
     _check_metrics(task)
     if spec.scorer is not None and spec.scorer not in _scorers():
         raise task.error(f"unknown scorer '{spec.scorer}' (known: {', '.join(_scorers())})", "scorer")

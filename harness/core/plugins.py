@@ -22,16 +22,23 @@ from typing import Any
 from harness.core.registry import Registry
 
 KINDS: Registry[Any] = Registry("task kind", (
-    "harness.kinds.multiple_choice", "harness.kinds.rag", "harness.kinds.open_answer", "harness.kinds.code"))
+    "harness.kinds.multiple_choice", "harness.kinds.rag", "harness.kinds.open_answer", "harness.kinds.code",
+    "harness.kinds.behavior", "harness.kinds.bbq", "harness.kinds.winogenerated",
+    "harness.kinds.judged", "harness.kinds.refusal"))
 SCORERS: Registry[Any] = Registry("scorer", (
-    "harness.scoring.multiple_choice", "harness.scoring.rag", "harness.scoring.open_answer", "harness.kinds.code"))
-METRICS: Registry[Any] = Registry("metric family", ("harness.metrics.families", "harness.kinds.code"))
+    "harness.scoring.multiple_choice", "harness.scoring.rag", "harness.scoring.open_answer", "harness.kinds.code",
+    "harness.scoring.judge", "harness.scoring.refusal"))
+METRICS: Registry[Any] = Registry("metric family", ("harness.metrics.families", "harness.kinds.code",
+                                                     "harness.metrics.behavior", "harness.metrics.bbq",
+                                                     "harness.metrics.winogenerated",
+                                                     "harness.metrics.judging", "harness.metrics.refusal"))
 BACKENDS: Registry[Any] = Registry("backend", (
     "harness.backends.hf", "harness.backends.vllm", "harness.backends.openai", "harness.backends.fake"))
 PERTURBATIONS: Registry[Any] = Registry("perturbation", (
     "harness.variants.perturbations.distractors", "harness.variants.perturbations.format_grammar",
     "harness.variants.perturbations.instruction", "harness.variants.perturbations.options",
-    "harness.variants.perturbations.orthography", "harness.variants.perturbations.surface"))
+    "harness.variants.perturbations.orthography", "harness.variants.perturbations.surface",
+    "harness.variants.perturbations.claims"))
 ARMS: Registry[Any] = Registry("persuasion arm", ("harness.variants.arms",))
 
 ALL = {"kinds": KINDS, "scorers": SCORERS, "metrics": METRICS, "backends": BACKENDS,

@@ -10,10 +10,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-LogprobKind = Literal["exact", "partial", "floored"]
+LogprobKind = Literal["exact", "partial", "floored", "continuation"]
 """How an option label's log-prob was read: exact (its own value over the whole vocabulary); partial (some
 surface forms, "A" or " A", outside the backend's top k: the others pooled, a lower bound); floored (outside
-the top k: PARROT's floor, min observed label log-prob - 5, not a measurement)."""
+the top k: PARROT's floor, min observed label log-prob - 5, not a measurement); continuation (a label of several
+tokens: the sum of its tokens' log-probs given the prompt, over the whole vocabulary, pooled over "(A)" and " (A)")."""
 
 
 class Strict(BaseModel):

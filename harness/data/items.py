@@ -33,6 +33,7 @@ class Item(BaseModel):
     groups: dict[str, str]
     row: dict[str, Any]  # the raw row, available to templates as `row`
     answers: list[str] = []  # accepted reference answers, for kinds graded against text (never shown to templates)
+    facts: dict[str, Any] = {}  # what a kind's metric families read per item (BBQ's unknown option, a BLS share)
 
     @property
     def target_label(self) -> str:

@@ -40,6 +40,8 @@ def _source(task: Task, path: str, where: tuple[str, ...]) -> tuple[str, dict[st
         if local is not None and fmt in ("json", "jsonl"):
             check_json_depth(local, per_line=fmt == "jsonl")  # pyarrow crashes (SIGSEGV) on deep nesting
         kwargs = {"data_files": str(local) if local else path, "split": "train"}
+        if ds.field and fmt in ("json", "jsonl"):
+            kwargs["field"] = ds.field
         if local is not None and fmt == "csv":
             kwargs.update(_csv_as_text(local))
         return _BUILDERS[fmt], kwargs, local

@@ -18,7 +18,8 @@ from harness.variants.variant import Variant
 
 
 class ChoicesSpec(Strict):
-    """The options: exactly one of `field`, `fields` or `block`."""
+    """The options: one of `field`, `fields` or `block`; none of them: the options are written in the prompt
+    ("(A) Agree (B) Disagree ... Answer:", Anthropic's model-written evaluations) and only `labels` are scored."""
 
     field: str | None = Field(None, description="A column holding a list of option texts.")
     fields: list[str] | None = Field(None, description="One column per option, in label order.")
@@ -29,8 +30,8 @@ class ChoicesSpec(Strict):
     @model_validator(mode="after")
     def _exactly_one_source(self) -> ChoicesSpec:
         given = [k for k in ("field", "fields", "block") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError("give exactly one of 'field', 'fields' or 'block'")
+        if len(given) > 1:
+            raise ValueError("give at most one of 'field', 'fields' or 'block' (none: the options are in the prompt)")
         if self.fields is not None and len(self.fields) != len(self.labels):
             raise ValueError(f"'fields' has {len(self.fields)} columns but there are {len(self.labels)} labels")
         if len(set(self.labels)) != len(self.labels):
@@ -48,6 +49,14 @@ class MultipleChoiceSpec(TaskSpec):
     type: Literal["multiple_choice"]
     choices: ChoicesSpec = Field(description="The options.")
     target: TargetSpec = Field(description="The gold answer.")
+
+
+OPTION_STEPS = frozenset({"option_shuffle", "format"})  # perturbations that reorder or relabel the options
+
+
+def in_prompt(choices: ChoicesSpec) -> bool:
+    """Whether the options are written in the prompt (no `field`, `fields` or `block`: labels only)."""
+    return choices.field is None and choices.fields is None and choices.block is None
 
 
 def parse_option_block(text: str, labels: list[str]) -> list[str]:
@@ -106,7 +115,18 @@ class MultipleChoice(TaskKind):
         return tuple(variant.labels)
 
     def has_option_texts(self, task: Task) -> bool:
-        return True
+        return in_prompt(task.spec.choices) is False
+
+    def check_more(self, task: Task) -> None:
+        """Options written in the prompt cannot be reordered, relabelled or rewritten by a perturbation."""
+        if not in_prompt(task.spec.choices) or task.spec.perturbations is None:
+            return
+        for i, variant in enumerate(task.spec.perturbations.variants):
+            for k, step in enumerate(variant.steps):
+                if step.kind in OPTION_STEPS or "options" in getattr(step, "on", []):
+                    raise task.error(f"perturbation '{step.kind}' changes the options, which this task writes in "
+                                     "the prompt (choices has labels only)", "perturbations", "variants", i,
+                                     "steps", k, "kind")
 
     def item(self, task: Task, index: int, row: dict[str, Any]) -> Item:
         s = task.spec
@@ -121,12 +141,19 @@ class MultipleChoice(TaskKind):
         question = need(s.fields.question)
         if not isinstance(question, str) or not question.strip():
             raise RowError(s.fields.question, "question must be non-empty text")
+        if in_prompt(s.choices):  # each label stands for the option the prompt writes after it
+            return self._item(task, index, row, question, list(labels), need)
         choices = self._choices(s.choices, labels, need)
         choice_field = s.choices.field or s.choices.block or ",".join(s.choices.fields or [])
         if len(choices) != len(labels):
             raise RowError(choice_field, f"has {len(choices)} options but the task has {len(labels)} labels {labels}")
         if any(not c.strip() for c in choices):
             raise RowError(choice_field, "an option text is empty")
+        return self._item(task, index, row, question, choices, need)
+
+    def _item(self, task: Task, index: int, row: dict[str, Any], question: str, choices: list[str],
+              need: Any) -> Item:
+        s, labels = task.spec, task.spec.choices.labels
         try:
             target = _target_index(need(s.target.field), s.target.format, labels, choices)
         except ValueError as exc:

@@ -23,10 +23,11 @@ from harness.metrics.family import BootstrapConfig, MetricContext, MetricSet
 from harness.metrics.info import info as metric_info
 from harness.pipeline.cache import RequestCache, cache_key
 from harness.pipeline.dialogue import second_turns, skipped_items
+from harness.pipeline.judging import Judge, attach, judge_requests, make_judge, unique
 from harness.pipeline.plan import Chunk, planned_chunks
 from harness.results import environment
 from harness.results.io import AtomicFile, atomic_write_text, sample_lines
-from harness.results.schema import Counts, RunResult, Sample, Settings, TaskRecord, Timing
+from harness.results.schema import Counts, JudgeInfo, RunResult, Sample, Settings, TaskRecord, Timing
 from harness.scoring.multiple_choice import ScoreFn, score_all
 
 
@@ -119,11 +120,12 @@ class Answered(NamedTuple):
     requests: int  # distinct requests of both waves
     cached: int  # of which served from the cache
     seconds: float  # spent answering
+    judged: tuple[int, int] = (0, 0)  # judge requests: distinct, served from the cache
 
 
 def answer_chunk(task: Task, chunk: Chunk, backend: Backend, cache: RequestCache | None, seed: int,
-                 progress: Progress | None) -> Answered:
-    """Both waves of one chunk, then every sample scored."""
+                 progress: Progress | None, judge: Judge | None = None) -> Answered:
+    """Both waves of one chunk, the judge's wave when the task has a judge, then every sample scored."""
     t0 = time.perf_counter()
     first = chunk.first
     # Wave 1: every single-turn prompt and every dialogue's first turn, as one batch.
@@ -141,6 +143,12 @@ def answer_chunk(task: Task, chunk: Chunk, backend: Backend, cache: RequestCache
     samples = []
     kept = [(v, r) for v, r in zip(variants, final) if v is not None]
     responses = [answers[request.key] for _, request in kept]
+    judged = (0, 0)
+    if judge is not None:  # Wave 3: the judge reads every final answer
+        asked = judge_requests(task, [v for v, _ in kept], responses, seed)
+        verdicts, judge_cached = answer(unique(asked), judge.backend, cache, progress)
+        responses = attach(task, responses, asked, verdicts)
+        judged = (len(unique(asked)), judge_cached)
     scores = score_all(score_of, [(v, resp) for (v, _), resp in zip(kept, responses)])
     for (variant, request), response, score in zip(kept, responses, scores):
         samples.append(Sample(
@@ -153,16 +161,20 @@ def answer_chunk(task: Task, chunk: Chunk, backend: Backend, cache: RequestCache
             repeat=variant.repeat, correct=score.correct,
             invalid=score.invalid, gold_prob=score.gold_prob, prompt_tokens=response.prompt_tokens,
             prompt_truncated=response.prompt_truncated, output_tokens=response.output_tokens,
-            request_key=request.key, sample_index=variant.sample_index, execution=score.execution))
-    return Answered(samples, len(first.unique) + len(second), from_cache, seconds)
+            request_key=request.key, sample_index=variant.sample_index, execution=score.execution,
+            judge=score.judge, facts=variant.item.facts))
+    return Answered(samples, len(first.unique) + len(second), from_cache, seconds, judged)
 
 
 def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *,
              cache: RequestCache | None = None,
              on_start: Callable[[int], Progress] | None = None,
-             on_plan: Callable[[Estimate], None] | None = None) -> RunResult:
+             on_plan: Callable[[Estimate], None] | None = None, judge: Judge | None = None) -> RunResult:
+    """`judge`: the judge of a task with a `judge:` block (default: the one its block names)."""
     started = time.perf_counter()
     task = task.with_limit(options.limit)
+    own_judge = judge is None and task.spec.judge is not None  # made here: closed here
+    judge = (judge or make_judge(task)) if task.spec.judge is not None else None
     options = options.for_task(task)
     data = TaskData(task)  # every row checked here, before anything is asked of the model
     faults.reached("dataset_loaded")
@@ -183,18 +195,22 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
     model_s_before = backend.model_seconds
     load_before = backend.load_seconds  # a LazyBackend loads on first need
     queried_before, hits_before = backend.prefix_queried, backend.prefix_hits
-    progress = on_start(planned.requests + planned.second_turns) if on_start else None
+    spec = task.spec.judge  # the judge's requests: one per sample (two, pairwise), known once answered
+    judged = planned.samples * (2 if spec.pairwise else 1) if spec is not None else 0
+    progress = on_start(planned.requests + planned.second_turns + judged) if on_start else None
     # Samples go to disk chunk by chunk; the metrics keep them without their prompt and output text.
     samples: list[Sample] = []
-    requests = from_cache = 0
+    requests = from_cache = judge_requests_n = judge_cached = 0
     answering_s = 0.0
     with AtomicFile(run_dir / "samples.jsonl") as out:
         for chunk in chunks():
-            done = answer_chunk(task, chunk, backend, cache, options.seed, progress)
+            done = answer_chunk(task, chunk, backend, cache, options.seed, progress, judge)
             requests, from_cache = requests + done.requests, from_cache + done.cached
+            judge_requests_n, judge_cached = judge_requests_n + done.judged[0], judge_cached + done.judged[1]
             answering_s += done.seconds
             out.write(sample_lines(done.samples))
-            samples.extend(s.model_copy(update={"messages": [], "output": None}) for s in done.samples)
+            samples.extend(s.model_copy(update={"messages": [], "output": None, "judge": _lean(s)})
+                           for s in done.samples)
         out.commit()
     model_load_s = backend.load_seconds - load_before
     metrics, breakdowns, states = task_metrics(task, samples, options)
@@ -221,10 +237,21 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
                       model_load_s=round(model_load_s, 3), inference_s=round(answering_s - model_load_s, 3),
                       model_s=round(backend.model_seconds - model_s_before, 3),
                       **prefix_counts(backend.prefix_queried - queried_before, backend.prefix_hits - hits_before)),
+        judge=JudgeInfo(model=judge.backend.info, given_by=judge.given_by, requests_unique=judge_requests_n,
+                        requests_cached=judge_cached) if judge else None,
     )
+    if own_judge and judge is not None:
+        judge.backend.close()
     # results.json last: its presence marks a complete run.
     atomic_write_text(run_dir / "results.json", result.model_dump_json(indent=2) + "\n")
     return result
+
+
+def _lean(sample: Sample):  # type: ignore[no-untyped-def]
+    """What the metrics keep of a sample's judging: the grades, not the judge's prompts and outputs."""
+    j = sample.judge
+    return None if j is None else j.model_copy(update={"calls": [c.model_copy(update={"messages": [], "output": None})
+                                                                for c in j.calls]})
 
 
 def metric_families(task: Task) -> list[str]:

@@ -98,6 +98,21 @@ def execution_text(sample: Sample) -> str | None:
     return "\n".join(parts)
 
 
+def judge_text(sample: Sample) -> str | None:
+    """What the judge was asked and said, per call (pairwise: both orders), then the grade (each part cut)."""
+    j = sample.judge
+    if j is None:
+        return None
+    parts = []
+    for call in j.calls:
+        prompt = "\n\n".join(m.content for m in call.messages if m.role != "system")
+        parts.append(f"--- judge prompt ({call.order}) ---\n{_cut(prompt, MAX_PROMPT)}\n--- judge output ---\n"
+                     f"{_cut(call.output or '', MAX_OUTPUT)}\n(grade: {call.grade or 'unreadable'})")
+    human = f"; human grade: {j.human}" if j.human is not None else ""
+    parts.append(f"judge grade: {j.grade or 'invalid (no readable grade)'}{human}")
+    return "\n".join(parts)
+
+
 def reference_variant(run: RunResult) -> str:
     if run.task.config.get("persuasion"):
         return "neutral"
@@ -110,7 +125,8 @@ def explorer_rows(run: RunResult, samples: list[Sample], prompts: PromptTable) -
     Each row: item, variant, sample (which of n samples of the prompt), changed (for a perturbed
     prompt, the character ranges that differ from the original prompt), groups ("key=value" strings),
     prompt (index into the prompt table), output, execution (code: the verdict, the failing test and
-    what the program printed), predicted, target, correct, invalid, flipped (the chosen option, or the
+    what the program printed), judge (judged tasks: the judge's prompts, raw outputs and grade),
+    predicted, target, correct, invalid, flipped (the chosen option, or the
     outcome, differs from the same sample on the item's reference prompt — neutral or original; null
     on the reference)."""
     ref_name = reference_variant(run)
@@ -132,7 +148,7 @@ def explorer_rows(run: RunResult, samples: list[Sample], prompts: PromptTable) -
             "groups": [f"{k}={v}" for k, v in s.groups.items()],
             "prompt": prompts.add(prompt_text(s)),
             "output": _cut(s.output, MAX_OUTPUT) if s.output else _label_probs(s),
-            "sample": s.sample_index, "execution": execution_text(s),
+            "sample": s.sample_index, "execution": execution_text(s), "judge": judge_text(s),
             "predicted": s.predicted, "target": s.target,
             "correct": s.correct, "invalid": s.invalid, "flipped": flipped,
         })

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from harness.core.records import LogprobKind, Message, ModelInfo
 from harness.scoring.execution.sandbox import Execution
+from harness.scoring.judge_grades import JudgeRecord
 
 SCHEMA_VERSION = 1
 
@@ -146,6 +147,14 @@ class Timing(BaseModel):
     prefix_cache_hit_rate: float | None = Field(None, description="prefix_cache_hits / prompt_tokens")
 
 
+class JudgeInfo(BaseModel):
+    model: ModelInfo
+    given_by: Literal["command line", "task file"] = Field(description="--judge-* options win over the task's "
+                                                                       "`judge:` block")
+    requests_unique: int = 0
+    requests_cached: int = 0
+
+
 class RunResult(BaseModel):
     schema_version: Literal[1] = SCHEMA_VERSION
     run_id: str
@@ -159,6 +168,7 @@ class RunResult(BaseModel):
     groups: list[GroupBreakdown]
     states: list[BehaviourState] = Field(default_factory=list)
     timing: Timing
+    judge: JudgeInfo | None = Field(None, description="the judge model of a judged task, and who chose it")
 
     def metric(self, name: str, variant: str | None = None) -> Metric | None:
         """The metric `name`; with `variant`, the one about that arm (else the first of that name)."""
@@ -198,6 +208,10 @@ class Sample(BaseModel):
     request_key: str
     sample_index: int = Field(0, description="which of the n samples of this prompt (pass@k), each its own request")
     execution: Execution | None = Field(None, description="code tasks: how the program ran against its tests")
+    judge: JudgeRecord | None = Field(None, description="judged tasks: the judge's prompt(s), raw output(s) and grade")
+    facts: dict[str, Any] = Field(default_factory=dict, description="what the task kind's metric families read "
+                                  "per item: options by index into the item's own order (BBQ's unknown and biased "
+                                  "options, the behaviour-matching option), numbers (Winogenerated's BLS share)")
 
     def logprobs_read(self, kind: str) -> int:
         """How many of this sample's option log-probs were read this way (exact, partial, floored)."""

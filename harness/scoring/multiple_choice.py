@@ -13,6 +13,7 @@ from harness.backends.labels import label_probs
 from harness.core.errors import HarnessError
 from harness.core.plugins import SCORERS
 from harness.scoring.execution.sandbox import Execution
+from harness.scoring.judge_grades import JudgeRecord
 from harness.scoring.parsers import parse_choice
 from harness.variants.variant import Variant
 
@@ -26,6 +27,7 @@ class SampleScore(BaseModel):
     gold_prob: float | None  # p(gold) renormalised over the option labels
     tied: tuple[str, ...] = ()  # labels sharing the highest log-prob exactly (then predicted is None)
     execution: Execution | None = None  # code: the program's run against its tests
+    judge: JudgeRecord | None = None  # judged tasks: the judge's prompts, outputs and grade
 
 
 def usable_logprobs(logprobs: dict[str, float] | None) -> bool:

@@ -47,10 +47,10 @@ def test_missing_template(make_task):
     assert "not found" in exc.message
 
 
-def test_choices_need_exactly_one_source(make_task):
+def test_choices_take_at_most_one_source(make_task):
     exc = bad(make_task, choices="choices:\n  field: choices\n  block: opts")
     assert exc.field == "choices"
-    assert "exactly one" in exc.message
+    assert "at most one" in exc.message and "none: the options are in the prompt" in exc.message
 
 
 def test_unknown_metric_and_answer_mode(make_task):
