@@ -124,9 +124,9 @@ def in_process(args) -> dict:  # type: ignore[no-untyped-def]
     bare_s, harness_s, shared_s = [], [], []
     for _ in range(args.repeats):  # interleaved, best of N
         t0 = time.perf_counter(); bare(); bare_s.append(time.perf_counter() - t0)  # noqa: E702
-        backend.share_prefix = False  # the same computation as the bare loop: overhead only
+        backend.prefix_sharing = False  # the same computation as the bare loop: overhead only
         t0 = time.perf_counter(); harness_run(); harness_s.append(time.perf_counter() - t0)  # noqa: E702
-        backend.share_prefix = True  # the default: each batch's common prompt prefix computed once
+        backend.prefix_sharing = True  # the default: shared prompt spans computed once (a prefix tree)
         t0 = time.perf_counter(); harness_run(); shared_s.append(time.perf_counter() - t0)  # noqa: E702
     with tempfile.TemporaryDirectory() as d:
         cache = RequestCache(Path(d) / "cache.sqlite")

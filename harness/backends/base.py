@@ -97,6 +97,8 @@ class Backend(ABC):
     info: ModelInfo
     model_seconds: float = 0.0  # time inside the model's forward/generate calls (or waiting on a server)
     load_seconds: float = 0.0  # time spent loading weights
+    prefix_queried: int = 0  # prompt tokens asked of the model, where the backend counts them (local ones)
+    prefix_hits: int = 0  # of which served from a shared prefix's key/value cache, not computed again
 
     @classmethod
     def create(cls, model: str | None, options: BaseModel) -> Backend:

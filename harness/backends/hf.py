@@ -3,8 +3,12 @@
 Multiple-choice scoring needs ONE forward pass per prompt: the log-probabilities of every option
 label are read at the answer position (the last prompt position) from the same logits. When
 text is generated too, those are the first generation step's logits, so it is still one pass.
-Without generation, the prompt prefix a batch shares (system prompt, chat-template header) runs
-once and its key/value cache serves every prompt of the batch.
+With prefix sharing (the default, `-B prefix_sharing=false` turns it off) requests are sorted by
+their token ids so siblings (an item's persuasion arms, a dialogue's second turns) share a batch,
+and each batch runs as a prefix tree (prefix_tree.py, prefix_kv.py): every span that several
+prompts share (system prompt, question and options) is computed once and its key/value cache
+serves them all; only each prompt's own suffix runs per prompt. Generation starts from the
+same shared cache.
 """
 
 from __future__ import annotations
@@ -13,26 +17,28 @@ import time
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from harness.backends import continuation
 from harness.backends.base import OnDone, Request, Response, Sampling
 from harness.backends.local import LocalBackend, default_device
 from harness.backends.models import ResolvedModel, hub_revision, load_tokenizer
+from harness.backends.prefix_kv import PrefixRunner
+from harness.backends.prefix_tree import plan as tree_plan
+from harness.backends.prefix_tree import sibling_batches
 from harness.backends.prompting import candidate_token_ids, encode_fitted, logsumexp
 from harness.backends.row_sampling import RowSampler, row_seed
 from harness.core.errors import HarnessError
 from harness.core.plugins import BACKENDS
 from harness.core.records import ModelInfo, Strict
 
-MIN_SHARED_PREFIX = 8  # tokens: below this, computing the prefix once saves less than it costs
-
 
 class HFOptions(Strict):
     dtype: Literal["bfloat16", "float16", "float32"] = "bfloat16"
     device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
     batch_size: int = Field(16, ge=1, description="prompts per forward pass")
-    share_prefix: bool = Field(True, description="score a batch's common prompt prefix once (log-prob requests)")
+    prefix_sharing: bool = Field(True, validation_alias=AliasChoices("prefix_sharing", "share_prefix"),
+                                 description="compute the prompt spans a batch's requests share once (a prefix tree)")
 
 
 @BACKENDS.register("hf", "transformers on this machine: batched, exact option log-probs from one forward pass")
@@ -48,7 +54,7 @@ class HFBackend(LocalBackend):
         self.torch = torch
         self.device = default_device(opts.device)
         self.batch_size = opts.batch_size
-        self.share_prefix = opts.share_prefix
+        self.prefix_sharing = opts.prefix_sharing
         self.tokenizer = load_tokenizer(model)
         try:
             self.model = AutoModelForCausalLM.from_pretrained(
@@ -59,6 +65,8 @@ class HFBackend(LocalBackend):
         self.pad_id = self.tokenizer.pad_token_id
         if self.pad_id is None:
             self.pad_id = self.tokenizer.eos_token_id
+        self.prefix_queried = self.prefix_hits = 0  # prompt positions asked / served from a shared span's cache
+        self.prefix = PrefixRunner(self.model, self.pad_id, self.device)
         self.info = self.identity(model, opts)
 
     @classmethod
@@ -73,47 +81,36 @@ class HFBackend(LocalBackend):
             return split
         fitted = [encode_fitted(self.tokenizer, r, context) for r in requests]
         prompts, dropped = [ids for ids, _ in fitted], [n for _, n in fitted]
-        # Batch requests that share generation settings (a seed is per row), longest first (memory errors show early).
-        order = sorted(range(len(requests)), key=lambda i: (
-            requests[i].generate, requests[i].sampling.model_dump_json(exclude={"seed"}), -len(prompts[i])))
         results: list[Response | None] = [None] * len(requests)
-        batch: list[int] = []
-        for i in order:
-            if batch and (len(batch) == self.batch_size or not _same_kind(requests[batch[0]], requests[i])):
-                self._run_batch(batch, requests, prompts, dropped, results, on_done)
-                batch = []
-            batch.append(i)
-        if batch:
+        for batch in self._batches(requests, prompts):
             self._run_batch(batch, requests, prompts, dropped, results, on_done)
         return [r for r in results if r is not None]
 
-    def _run_batch(self, batch, requests, prompts, dropped, results, on_done) -> None:  # type: ignore[no-untyped-def]
-        torch = self.torch
-        width = max(len(prompts[i]) for i in batch)
-        ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, i in enumerate(batch):
-            p = prompts[i]
-            ids[row, width - len(p):] = torch.tensor(p)
-            mask[row, width - len(p):] = 1
-        ids, mask = ids.to(self.device), mask.to(self.device)
-        first = requests[batch[0]]
-        start = time.perf_counter()
-        with torch.inference_mode():
-            if first.generate:
-                texts, n_out, finish, step0 = self._generate(
-                    ids, mask, first.sampling, [row_seed(requests[i].key) for i in batch],
-                    want_logits=any(requests[i].candidates for i in batch))
+    def _batches(self, requests: Sequence[Request], prompts: list[list[int]]) -> list[list[int]]:
+        """Requests that share generation settings (a seed is per row) batched together. With prefix
+        sharing, sorted by token ids (siblings adjacent) and cut where neighbours share least; without,
+        longest first (memory errors show early)."""
+        def kind(i: int) -> tuple[bool, str]:
+            return requests[i].generate, requests[i].sampling.model_dump_json(exclude={"seed"})
+
+        if self.prefix_sharing:
+            order = sorted(range(len(requests)), key=lambda i: (kind(i), prompts[i]))
+        else:
+            order = sorted(range(len(requests)), key=lambda i: (kind(i), -len(prompts[i])))
+        runs: list[list[int]] = []
+        for i in order:
+            if runs and _same_kind(requests[runs[-1][0]], requests[i]):
+                runs[-1].append(i)
             else:
-                shared = shared_prefix([prompts[i] for i in batch]) if self.share_prefix else 0
-                if shared >= MIN_SHARED_PREFIX:
-                    logits = self._score_with_prefix([prompts[i] for i in batch], shared)
-                else:
-                    positions = (mask.cumsum(-1) - 1).clamp(min=0)
-                    logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
-                                        logits_to_keep=1).logits[:, -1, :]
-                step0 = logits.float().log_softmax(-1)
-                texts, n_out, finish = [None] * len(batch), [0] * len(batch), [None] * len(batch)
+                runs.append([i])
+        if not self.prefix_sharing:
+            return [run[k:k + self.batch_size] for run in runs for k in range(0, len(run), self.batch_size)]
+        return [b for run in runs for b in sibling_batches(prompts, run, self.batch_size)]
+
+    def _run_batch(self, batch, requests, prompts, dropped, results, on_done) -> None:  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        with self.torch.inference_mode():
+            texts, n_out, finish, step0 = self._forward(batch, requests, [prompts[i] for i in batch])
         self.model_seconds += time.perf_counter() - start
         for row, i in enumerate(batch):
             req = requests[i]
@@ -127,32 +124,39 @@ class HFBackend(LocalBackend):
         if on_done:
             on_done([(i, results[i]) for i in batch])
 
-    def _score_with_prefix(self, prompts: list[list[int]], shared: int):  # type: ignore[no-untyped-def]
-        """Last-position logits of every prompt, the batch's common prefix computed once.
+    def _forward(self, batch: list[int], requests: Sequence[Request], prompts: list[list[int]]):  # type: ignore[no-untyped-def]
+        """(texts, output tokens, finish reasons, next-token log-probs at the answer position) of one batch."""
+        first = requests[batch[0]]
+        plan = tree_plan(prompts) if self.prefix_sharing and len(prompts) > 1 else None
+        self.prefix_queried += sum(len(p) for p in prompts)
+        self.prefix_hits += sum(len(p) for p in prompts) - plan.computed_tokens if plan else 0
+        if first.generate:
+            ids, mask, cache = self.prefix.prefill(prompts, plan) if plan else (*self._padded(prompts), None)
+            return self._generate(ids, mask, cache, first.sampling, [row_seed(requests[i].key) for i in batch],
+                                  want_logits=any(requests[i].candidates for i in batch))
+        if plan:
+            logits = self.prefix.last_logits(prompts, plan)
+        else:
+            ids, mask = self._padded(prompts)
+            positions = (mask.cumsum(-1) - 1).clamp(min=0)
+            logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
+                                logits_to_keep=1).logits[:, -1, :]
+        return [None] * len(batch), [0] * len(batch), [None] * len(batch), logits.float().log_softmax(-1)
 
-        The prefix (system prompt, chat-template header, instruction) runs as one sequence; its
-        key/value cache is repeated for the batch, and each prompt's own suffix, left-padded
-        after the prefix, attends to it. Same logits as the plain pass (to float rounding: 5e-5 in
-        float32, tested), fewer tokens through the model."""
+    def _padded(self, prompts: list[list[int]]):  # type: ignore[no-untyped-def]
+        """The unshared batch: every prompt whole, left-padded."""
         torch = self.torch
-        prefix = torch.tensor([prompts[0][:shared]], device=self.device)
-        cache = self.model(input_ids=prefix, use_cache=True).past_key_values
-        cache.batch_repeat_interleave(len(prompts))
-        width = max(len(p) - shared for p in prompts)
+        width = max(len(p) for p in prompts)
         ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(prompts), shared + width), dtype=torch.long)
-        mask[:, :shared] = 1
+        mask = torch.zeros((len(prompts), width), dtype=torch.long)
         for row, p in enumerate(prompts):
-            suffix = p[shared:]
-            ids[row, width - len(suffix):] = torch.tensor(suffix)
-            mask[row, shared + width - len(suffix):] = 1
-        ids, mask = ids.to(self.device), mask.to(self.device)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, shared:]
-        return self.model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=cache,
-                          logits_to_keep=1).logits[:, -1, :]
+            ids[row, width - len(p):] = torch.tensor(p)
+            mask[row, width - len(p):] = 1
+        return ids.to(self.device), mask.to(self.device)
 
-    def _generate(self, ids, mask, sampling: Sampling, seeds: list[int], want_logits: bool):  # type: ignore[no-untyped-def]
-        """Greedy, or (temperature > 0) one draw per row from its own generator (row_sampling.py)."""
+    def _generate(self, ids, mask, cache, sampling: Sampling, seeds: list[int], want_logits: bool):  # type: ignore[no-untyped-def]
+        """Greedy, or (temperature > 0) one draw per row from its own generator (row_sampling.py). `cache`:
+        the key/value cache of all but the last column (prefix sharing), or None."""
         from transformers import LogitsProcessorList
 
         processors = LogitsProcessorList()
@@ -161,7 +165,7 @@ class HFBackend(LocalBackend):
         out = self.model.generate(
             input_ids=ids, attention_mask=mask, max_new_tokens=sampling.max_tokens, do_sample=False,
             temperature=None, top_p=None, top_k=None, logits_processor=processors, pad_token_id=self.pad_id,
-            output_logits=want_logits, return_dict_in_generate=True,
+            output_logits=want_logits, return_dict_in_generate=True, past_key_values=cache,
             **({"stop_strings": list(sampling.stop), "tokenizer": self.tokenizer} if sampling.stop else {}))
         new = out.sequences[:, ids.shape[1]:]
         eos = set(_as_list(self.model.generation_config.eos_token_id) + _as_list(self.tokenizer.eos_token_id))
@@ -178,18 +182,6 @@ class HFBackend(LocalBackend):
             n_out.append(len(tokens) + (end is not None))  # the stop token was generated too
             finish.append(reason)
         return texts, n_out, finish, out.logits[0].float().log_softmax(-1) if want_logits else None
-
-
-def shared_prefix(prompts: list[list[int]]) -> int:
-    """Length of the token prefix every prompt shares, leaving each at least one token of its own."""
-    if len(prompts) < 2:
-        return 0
-    limit = min(len(p) for p in prompts) - 1
-    k = 0
-    first = prompts[0]
-    while k < limit and all(p[k] == first[k] for p in prompts):
-        k += 1
-    return k
 
 
 def _same_kind(a: Request, b: Request) -> bool:

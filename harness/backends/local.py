@@ -80,6 +80,14 @@ class LazyBackend(Backend):
     def model_seconds(self) -> float:
         return self.engine.model_seconds if self.engine is not None else 0.0
 
+    @property  # type: ignore[override]
+    def prefix_queried(self) -> int:
+        return self.engine.prefix_queried if self.engine is not None else 0
+
+    @property  # type: ignore[override]
+    def prefix_hits(self) -> int:
+        return self.engine.prefix_hits if self.engine is not None else 0
+
     @property
     def loaded(self) -> bool:
         return self.engine is not None

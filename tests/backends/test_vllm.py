@@ -54,6 +54,18 @@ def test_same_answers_as_transformers_on_builtin_task(vllm_backend, embedded_bac
     assert agree >= len(ours) - 2
 
 
+def test_siblings_are_sent_adjacent_and_the_prefix_cache_hit_rate_is_counted(vllm_backend, embedded_backend):
+    # vLLM caches whole blocks (128 tokens on a CPU): siblings sharing a long system prompt, asked out of order
+    system = Message(role="system", content="You answer questions about the capitals of Europe. " * 60)
+    requests = [Request(messages=(system, Message(role="user", content=f"Question {k}: the capital of France?")),
+                        generate=False, candidates=("A", "B")) for k in (3, 1, 2, 0)]
+    queried, hits = vllm_backend.prefix_queried, vllm_backend.prefix_hits
+    answers = vllm_backend.run(requests)  # answered in the order asked, whatever order they were sent in
+    assert [a.prompt_tokens for a in answers] == [len(encode_prompt(embedded_backend.tokenizer, r)) for r in requests]
+    asked, found = vllm_backend.prefix_queried - queried, vllm_backend.prefix_hits - hits
+    assert 0 < found < asked <= sum(a.prompt_tokens for a in answers)  # the shared blocks were found in the cache
+
+
 def test_exact_option_logprobs_where_labels_fall_outside_the_top_20(vllm_backend, embedded_backend):
     """Issue 22: the top-k read floors a label outside the top 20 (up to 4.7 nats off on held-out prompts); the
     exact read (the default) equals the transformers backend's value to 1e-3 in float32, and says it is exact."""

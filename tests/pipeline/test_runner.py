@@ -63,3 +63,10 @@ def test_ties_are_counted_and_never_follow_the_asserted_option(make_task, tmp_pa
     from harness.results.io import read_samples
 
     assert all(s.tied == ["B", "C"] and s.predicted is None for s in read_samples(tmp_path / "run"))
+
+
+def test_the_timing_counts_prompt_tokens_and_prefix_cache_hits_only_where_the_backend_did():
+    from harness.pipeline.runner import prefix_counts
+
+    assert prefix_counts(0, 0) == {}  # e.g. the fake or an API backend: the fields stay None
+    assert prefix_counts(200, 50) == {"prompt_tokens": 200, "prefix_cache_hits": 50, "prefix_cache_hit_rate": 0.25}

@@ -1,0 +1,194 @@
+"""Persuasion and robustness workloads: prefix sharing on vs off, and vs lm-eval with one task per arm.
+
+Every row is a fresh process (model load included), timed by wall clock with its peak RSS:
+
+1. sycophancy (8 arms, two of them two-turn) vs general_knowledge on the same items, sharing on;
+   sycophancy with sharing off (`-B prefix_sharing=false`).                     target <= 1.7x
+2. PARROT (tasks/parrot.yaml, its 3 arms): sharing on vs off (target >= 2x), and lm-eval with one
+   task per arm on the same prompts (the harness's own rendered system and user text per row).
+3. robustness (tasks/robustness.yaml, 19 perturbation draws per item): sharing on vs off.
+
+`--in-process` instead loads the model once and times `run_task` with sharing on and off, alternating,
+best of --repeats, by wall clock and by CPU time of this process (steadier on a loaded machine), one
+torch thread; no lm-eval rows.
+
+lm-eval rows need `pip install lm_eval` (the `dev` extra); without it they are skipped, said so.
+`uptime`'s load average is printed with every row: the machine is shared.
+
+    python benchmarks/bench_persuasion.py --items 48 --parrot-items 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_mc import ROOT, timed  # noqa: E402
+
+TASKS = ROOT / "tasks"
+LM_EVAL_ARM = """task: {name}
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: {data}
+test_split: test
+output_type: multiple_choice
+doc_to_text: "{{{{user}}}}"
+doc_to_choice: {labels}
+doc_to_target: gold
+metric_list:
+  - metric: acc
+"""
+
+
+def load() -> str:
+    return open("/proc/loadavg").read().split()[0] if Path("/proc/loadavg").exists() else "?"
+
+
+def harness_row(task: Path, items: int, sharing: bool, runs: Path, batch: int) -> tuple[float, int, dict]:
+    cmd = [sys.executable, "-m", "harness.cli", "run", str(task), "--limit", str(items), "--no-cache", "--no-report",
+           "--batch-size", str(batch), "-o", str(runs)] + ([] if sharing else ["-B", "prefix_sharing=false"])
+    wall, rss, _ = timed(cmd)
+    timing = json.loads(next(runs.glob("*/results.json")).read_text())["timing"]
+    return wall, rss, timing
+
+
+def show(label: str, wall: float, rss: int, timing: dict | None = None) -> None:
+    extra = ""
+    if timing and timing.get("prefix_cache_hit_rate") is not None:
+        extra = f", {timing['prompt_tokens']} prompt tokens, {100 * timing['prefix_cache_hit_rate']:.0f}% from shared spans"
+    print(f"   {label:<34}: {wall:7.2f} s  (max RSS {rss / 1024:.0f} MiB{extra})  load {load()}", flush=True)
+
+
+def lm_eval_arms(task: Path, items: int, out: Path, batch: int, model_dir: str) -> tuple[float, int] | str:
+    """lm-eval, one task per arm, on the harness's own prompts; (wall, rss), or why it was skipped."""
+    if importlib.util.find_spec("lm_eval") is None:
+        return "lm-eval is not installed (pip install lm_eval, or the dev extra): row skipped"
+    from harness.config.task import load_task
+    from harness.data.items import load_items
+    from harness.pipeline.plan import plan
+    from harness.variants.build import make_variants
+
+    spec = load_task(task)
+    variants = make_variants(spec, load_items(spec)[:items])
+    requests = plan(spec, variants, seed=0).requests
+    systems, names = set(), []
+    for arm in sorted({v.name for v in variants}):
+        rows = []
+        for v, r in zip(variants, requests):
+            if v.name == arm:
+                systems.update(m.content for m in r.messages if m.role == "system")
+                user = [m.content for m in r.messages if m.role == "user"]
+                if len(user) != 1:
+                    return f"arm {arm} is a dialogue: lm-eval has no second turn, row skipped"
+                rows.append({"user": user[0], "gold": list(v.labels).index(v.target_label)})
+        (out / f"{arm}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        name = f"bench_{spec.spec.name}_{arm}"
+        (out / f"{name}.yaml").write_text(LM_EVAL_ARM.format(name=name, data=out / f"{arm}.jsonl",
+                                                             labels=json.dumps(list(variants[0].labels))))
+        names.append(name)
+    if len(systems) > 1:
+        return "the system prompt differs between rows: lm-eval takes one, row skipped"
+    cmd = [sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args", f"pretrained={model_dir},dtype=bfloat16",
+           "--tasks", ",".join(names), "--include_path", str(out), "--batch_size", str(batch), "--device", "cpu",
+           "--apply_chat_template", "--output_path", str(out / "lmout")]
+    if systems:
+        cmd += ["--system_instruction", systems.pop()]
+    wall, rss, _ = timed(cmd, env=dict(os.environ, HF_DATASETS_OFFLINE="1", HF_HUB_OFFLINE="1"))
+    return wall, rss
+
+
+def in_process(args, only: set[str]) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    import torch
+
+    from harness.backends.hf import HFBackend
+    from harness.backends.models import resolve_model
+    from harness.config.task import load_task
+    from harness.pipeline.runner import RunOptions, run_task
+
+    torch.set_num_threads(1)
+    backend = HFBackend(resolve_model(None), dtype="bfloat16", batch_size=args.batch_size)
+    rows = {"sycophancy": [("general_knowledge", args.items), ("sycophancy", args.items)],
+            "parrot": [("parrot", args.parrot_items)], "robustness": [("robustness", args.items)]}
+    with tempfile.TemporaryDirectory() as tmp:
+        for workload in [w for w in rows if w in only]:
+            for name, items in rows[workload]:
+                task = load_task(TASKS / f"{name}.yaml")
+                best: dict[bool, tuple[float, float, dict]] = {}
+                for rep in range(args.repeats):
+                    for sharing in (False, True):
+                        backend.prefix_sharing = sharing
+                        t, c = time.perf_counter(), time.process_time()
+                        result = run_task(task, backend, RunOptions(limit=items, batch_size=args.batch_size),
+                                          Path(tmp) / f"{name}-{rep}-{sharing}")
+                        wall, cpu = time.perf_counter() - t, time.process_time() - c
+                        if sharing not in best or cpu < best[sharing][1]:
+                            best[sharing] = (wall, cpu, result.timing.model_dump())
+                for sharing in (False, True):
+                    wall, cpu, timing = best[sharing]
+                    rate = timing.get("prefix_cache_hit_rate") or 0
+                    print(f"   {name} x{items}, sharing {'on ' if sharing else 'off'}: wall {wall:6.1f} s, cpu "
+                          f"{cpu:6.1f} s, {timing.get('prompt_tokens')} prompt tokens, {100 * rate:.0f}% from shared "
+                          f"spans  load {load()}", flush=True)
+                print(f"   {name}: sharing on is {best[False][1] / best[True][1]:.2f}x faster by cpu time, "
+                      f"{best[False][0] / best[True][0]:.2f}x by wall", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=48, help="items of sycophancy / general_knowledge / robustness")
+    parser.add_argument("--parrot-items", type=int, default=1302)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--in-process", action="store_true", help="model loaded once; cpu time too; no lm-eval")
+    parser.add_argument("--repeats", type=int, default=2, help="with --in-process: best of")
+    parser.add_argument("--only", choices=["sycophancy", "parrot", "robustness"], action="append")
+    args = parser.parse_args()
+    from harness.backends.models import resolve_model
+
+    model_dir = resolve_model(None).path
+    only = set(args.only or ["sycophancy", "parrot", "robustness"])
+    print(f"model {model_dir}; bf16; batch {args.batch_size}; cores {os.cpu_count()}; "
+          + ("model loaded once, one torch thread" if args.in_process else "fresh process per row"))
+    if args.in_process:
+        return in_process(args, only)
+    with tempfile.TemporaryDirectory() as tmp:
+        def run(name: str, items: int, sharing: bool) -> tuple[float, int, dict]:
+            runs = Path(tmp) / f"{name}-{items}-{sharing}"
+            wall, rss, timing = harness_row(TASKS / f"{name}.yaml", items, sharing, runs, args.batch_size)
+            show(f"{name}, sharing {'on' if sharing else 'off'}", wall, rss, timing)
+            return wall, rss, timing
+
+        if "sycophancy" in only:
+            print(f"\n1. sycophancy vs general_knowledge, {args.items} items")
+            gk, syc, off = run("general_knowledge", args.items, True), run("sycophancy", args.items, True), \
+                run("sycophancy", args.items, False)
+            print(f"   sycophancy / general_knowledge : {syc[0] / gk[0]:.2f}x (target <= 1.7x); sharing off: "
+                  f"{off[0] / gk[0]:.2f}x; sharing on is {off[0] / syc[0]:.2f}x faster")
+        if "parrot" in only:
+            print(f"\n2. PARROT, {args.parrot_items} items x 3 arms")
+            on, off = run("parrot", args.parrot_items, True), run("parrot", args.parrot_items, False)
+            print(f"   sharing on is {off[0] / on[0]:.2f}x faster than off (target >= 2x)")
+            lm_dir = Path(tmp) / "lm"
+            lm_dir.mkdir()
+            theirs = lm_eval_arms(TASKS / "parrot.yaml", args.parrot_items, lm_dir, args.batch_size, model_dir)
+            if isinstance(theirs, str):
+                print(f"   lm-eval: {theirs}")
+            else:
+                show("lm-eval, one task per arm", *theirs)
+                print(f"   harness is {theirs[0] / on[0]:.2f}x faster than lm-eval (target >= 2.5x)")
+        if "robustness" in only:
+            print(f"\n3. robustness, {args.items} items")
+            on, off = run("robustness", args.items, True), run("robustness", args.items, False)
+            print(f"   sharing on is {off[0] / on[0]:.2f}x faster than off")
+
+
+if __name__ == "__main__":
+    main()
