@@ -19,7 +19,7 @@ from harness.report.leaderboard import columns, headline, headline_arm
 from harness.results.schema import Metric, RunResult
 
 if TYPE_CHECKING:
-    from harness.pipeline.runner import Estimate
+    from harness.pipeline.estimate import Estimate
 
 
 def fmt(m: Metric | None) -> str:

@@ -1,4 +1,4 @@
-from harness.pipeline.runner import Estimate
+from harness.pipeline.estimate import Estimate
 from harness.report.summary import estimate_line
 
 
