@@ -24,7 +24,7 @@ from harness.metrics.family import BootstrapConfig, MetricContext, MetricSet
 from harness.metrics.info import info as metric_info
 from harness.pipeline.cache import RequestCache, cache_key
 from harness.pipeline.dialogue import second_turns, skipped_items
-from harness.pipeline.estimate import estimate
+from harness.pipeline.estimate import Estimate, estimate
 from harness.pipeline.judging import Judge, attach, judge_requests, make_judge, unique
 from harness.pipeline.plan import Chunk, planned_chunks
 from harness.results import environment
