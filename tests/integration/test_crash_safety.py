@@ -45,21 +45,32 @@ def clean(tmp_path_factory):
     return finished(tmp / "runs")
 
 
+def cached_rows(cache) -> int:
+    import sqlite3
+
+    with sqlite3.connect(cache) as db:
+        return db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+
+
+# Batches are cut where neighbouring prompts share least (prefix sharing), so two committed batches hold
+# between 2 and 2 * BATCH requests: the test reads how many the cache holds after the kill.
 @pytest.mark.parametrize(("point", "cached_before"), [
-    ("dataset_loaded", 0),               # nothing asked yet
-    ("batch_committed@2", 2 * BATCH),    # two batches answered and committed
-    ("before_rename:samples.jsonl", LIMIT),
-    ("before_rename:results.json", LIMIT),
+    ("dataset_loaded", (0, 0)),                 # nothing asked yet
+    ("batch_committed@2", (2, 2 * BATCH)),      # two batches answered and committed
+    ("before_rename:samples.jsonl", (LIMIT, LIMIT)),
+    ("before_rename:results.json", (LIMIT, LIMIT)),
 ])
 def test_kill_then_rerun_completes_identically(tmp_path, clean, point, cached_before):
     killed = run(tmp_path, tmp_path / "runs", kill_at=point)
     assert killed.returncode == -9, killed.stderr
     assert not list((tmp_path / "runs").glob("*/results.json")), "a killed run must not look complete"
     assert not list((tmp_path / "runs").glob("*/.*.tmp")) or point.startswith("before_rename")
+    committed = cached_rows(tmp_path / "cache.sqlite") if (tmp_path / "cache.sqlite").exists() else 0
+    assert cached_before[0] <= committed <= cached_before[1]
     again = run(tmp_path, tmp_path / "runs2")
     assert again.returncode == 0, again.stderr
     data, answers = finished(tmp_path / "runs2")
-    assert data["counts"]["requests_cached"] == cached_before  # finished requests are never asked again
+    assert data["counts"]["requests_cached"] == committed  # finished requests are never asked again
     assert answers == clean[1]
     assert data["metrics"] == clean[0]["metrics"]
 
