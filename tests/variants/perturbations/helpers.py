@@ -88,6 +88,7 @@ EXAMPLES: dict[str, list[dict[str, Any]]] = {
     "stress_test": [{}, {"phrase": "false_is_not_true", "repeat": 2, "on": ALL_FIELDS}],
     "checklist": [{"count": 2, "on": ["question", "options"]}],
     "irrelevant_sentence": [{"on": ["question", "instruction"]}],
+    "claim": [{}, {"claim": "fiction"}, {"text": "I am asking for a friend."}],
 }
 EXAMPLE_STEPS = [{"kind": kind, **params} for kind, examples in EXAMPLES.items() for params in examples]
 
@@ -117,4 +118,5 @@ BAD: dict[str, list[dict[str, Any]]] = {
     "stress_test": [{"phrase": "maybe"}, {"repeat": 0}],
     "checklist": [{"length": 0}, {"count": 0}],
     "irrelevant_sentence": [{"sentence": "hi"}, {"on": []}],
+    "claim": [{"claim": "lawyer"}, {"text": ""}, {"text": "x" * 501}, {"on": []}],
 }

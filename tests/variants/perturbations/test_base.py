@@ -214,7 +214,7 @@ def test_every_perturbation_properties(step, prompt, seed):
     else:
         assert out.target == prompt.target
     # fields outside `on` are byte-identical
-    if kind in ORTHOGRAPHIC | DISTRACTORS:
+    if kind in ORTHOGRAPHIC | DISTRACTORS | {"claim"}:
         for field in ("question", "instruction"):
             if field not in params.on:
                 assert getattr(out, field) == getattr(prompt, field)
@@ -232,6 +232,10 @@ def test_every_perturbation_properties(step, prompt, seed):
             assert not digit_tokens(before) - Counter(after.split()), (before, after)
     if kind in DISTRACTORS:
         assert out.question.startswith(prompt.question)
+    if kind == "claim":  # a sentence before the text: the original stays a suffix
+        for field in params.on:
+            if field != "options":
+                assert getattr(out, field).endswith(getattr(prompt, field))
 
 
 def test_rng_streams_are_independent_of_global_random():
