@@ -18,8 +18,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from harness.backends.base import OnDone, Request, Response
-from harness.backends.prompting import encode_fitted, logsumexp
+from harness.backends.prompting import encode_fitted
 from harness.core.errors import HarnessError
+from harness.core.logprobs import logsumexp
 
 Form = tuple[int, ...]
 Scorer = Callable[[list[tuple[list[int], Form]]], list[float]]  # (prompt ids, continuation ids) -> log-prob

@@ -26,9 +26,10 @@ from harness.backends.models import ResolvedModel, hub_revision, load_tokenizer
 from harness.backends.prefix_kv import PrefixRunner
 from harness.backends.prefix_tree import plan as tree_plan
 from harness.backends.prefix_tree import sibling_batches
-from harness.backends.prompting import candidate_token_ids, encode_fitted, logsumexp
+from harness.backends.prompting import candidate_token_ids, encode_fitted
 from harness.backends.row_sampling import RowSampler, row_seed
 from harness.core.errors import HarnessError
+from harness.core.logprobs import logsumexp
 from harness.core.plugins import BACKENDS
 from harness.core.records import ModelInfo, Strict
 

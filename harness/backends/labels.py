@@ -9,24 +9,15 @@ labels that were seen, minus 5, or −25 when no label was seen.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple, TypeVar
 
-from harness.backends.prompting import logsumexp
+from harness.core.logprobs import logsumexp
 
 FLOOR_MARGIN = 5.0  # nats below the smallest observed label log-prob
 FLOOR_NONE_SEEN = -25.0  # when no label is in the top k
 
 K = TypeVar("K", bound=Hashable)
-
-
-def label_probs(logprobs: Mapping[str, float], tau: float = 1.0) -> dict[str, float]:
-    """The option labels' probabilities renormalised over them: p_L ∝ exp(l_L / tau) (tau = 1: a plain softmax)."""
-    top = max(logprobs.values())
-    weights = {k: math.exp((v - top) / tau) for k, v in logprobs.items()}
-    total = sum(weights.values())
-    return {k: w / total for k, w in weights.items()}
 
 
 def label_floor(observed: Iterable[float]) -> float:

@@ -9,7 +9,6 @@ turn is the system text and the user text separated by a blank line; a dialogue 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from harness.backends.base import Message
@@ -58,11 +57,6 @@ def candidate_token_ids(tokenizer, candidate: str) -> list[int]:  # type: ignore
         raise HarnessError(f"option label '{candidate}' is not a single token for this model's "
                            "tokenizer; use single-token labels (e.g. A, B, C, D)")
     return ids
-
-
-def logsumexp(values: Sequence[float]) -> float:
-    top = max(values)
-    return top + math.log(sum(math.exp(v - top) for v in values))
 
 
 def fit_context(prompt_ids: list[int], request, context: int | None) -> list[int]:  # type: ignore[no-untyped-def]

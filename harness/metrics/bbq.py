@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness.core.plugins import METRICS
-from harness.metrics.bootstrap import bootstrap_method, named_rng
+from harness.metrics.bootstrap import bootstrap_method, named_rng, percentile_interval
 from harness.metrics.family import MetricContext, MetricSet
 from harness.metrics.info import MetricInfo, declare
 from harness.results.schema import GroupBreakdown, GroupValue, Metric, Sample
@@ -64,9 +64,8 @@ def estimate(rows: list[Sample], context: str, *, seed: int, resamples: int, lev
                                                          "non-unknown answer left out" if len(kept) < resamples else "")
     if len(kept) == 0 or not np.isfinite(value):
         return value, None, None, resamples - len(kept), method
-    alpha = (1.0 - level) / 2.0
-    low, high = np.quantile(kept, [alpha, 1.0 - alpha])
-    return value, float(low), float(high), resamples - len(kept), method
+    low, high = percentile_interval(kept, level)
+    return value, low, high, resamples - len(kept), method
 
 
 def bias_metrics(samples: list[Sample], group_keys: list[str], *, seed: int, resamples: int, level: float,

@@ -17,12 +17,10 @@ Needs at least 3 models (2 points fit exactly) and a spread of clean accuracies.
 
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
 from pydantic import BaseModel, Field
 
-from harness.metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES
+from harness.metrics.bootstrap import DEFAULT_LEVEL, DEFAULT_RESAMPLES, named_rng, percentile_interval
 
 FORMULA = ("ρ = p − σ(a + b·logit(c)), a, b: least squares of logit(perturbed accuracy) on logit(clean accuracy) "
            "across models (accuracies clipped to [1/2n, 1 − 1/2n]); ρ in accuracy points")
@@ -105,7 +103,7 @@ def effective_robustness(clean: dict[str, dict[str, float]], perturbed: dict[str
     mask_c, mask_p = (~np.isnan(cz[0])).astype(float), (~np.isnan(pz[0])).astype(float)
     cz, pz = np.nan_to_num(cz), np.nan_to_num(pz)
     eps_c, eps_p = 1 / (2 * len(items_c)), 1 / (2 * len(items_p))
-    rng = np.random.default_rng([seed, zlib.crc32(f"effective_robustness/{clean_label}/{perturbed_label}".encode())])
+    rng = named_rng(seed, f"effective_robustness/{clean_label}/{perturbed_label}")
     draws = rng.integers(0, len(base), size=(resamples, len(base)))
     weights = np.stack([np.bincount(row, minlength=len(base)) for row in draws]).astype(float)
     weights = np.vstack([np.ones(len(base)), weights])  # row 0: the sample itself
@@ -116,11 +114,10 @@ def effective_robustness(clean: dict[str, dict[str, float]], perturbed: dict[str
     if np.isnan(b[0]):
         raise ValueError("every model has the same clean accuracy: no line to fit")
     rho = acc_p - sigmoid(a[:, None] + b[:, None] * logit(acc_c, eps_c))
-    alpha = (1 - level) / 2
     points = []
     for k, model in enumerate(models):
         reps = rho[1:, k][~np.isnan(rho[1:, k])]
-        low, high = (float(q) for q in np.quantile(reps, [alpha, 1 - alpha])) if len(reps) else (None, None)
+        low, high = percentile_interval(reps, level) if len(reps) else (None, None)
         points.append(ModelPoint(model=model, clean=float(acc_c[0, k]), perturbed=float(acc_p[0, k]),
                                  predicted=float(acc_p[0, k] - rho[0, k]), effective_robustness=float(rho[0, k]),
                                  ci_low=low, ci_high=high))

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harness.backends.labels import label_probs
+from harness.core.logprobs import label_probs
 from harness.metrics.bootstrap import bootstrap_method
 from harness.metrics.groups import estimate_mean, group_breakdown, tied
 from harness.metrics.paired import mcnemar

@@ -18,9 +18,9 @@ import math
 
 import numpy as np
 
-from harness.backends.labels import label_probs
+from harness.core.logprobs import label_probs
 from harness.core.plugins import METRICS
-from harness.metrics.bootstrap import bootstrap_method, mean_ci, named_rng
+from harness.metrics.bootstrap import bootstrap_method, mean_ci, named_rng, percentile_interval
 from harness.metrics.family import MetricContext, MetricSet
 from harness.metrics.info import MetricInfo, declare
 from harness.results.schema import Metric, Sample
@@ -62,9 +62,10 @@ def correlation(shares: np.ndarray, bls: np.ndarray, occupations: np.ndarray, *,
     idx = named_rng(seed, "winogenerated_pearson_r").integers(0, k, size=(resamples, k))
     reps = np.asarray([pearson(means[row], stat[row]) for row in idx])
     reps = reps[np.isfinite(reps)]
-    alpha = (1.0 - level) / 2.0
-    low, high = np.quantile(reps, [alpha, 1.0 - alpha]) if len(reps) else (None, None)
-    return r, None if low is None else float(low), None if high is None else float(high), k
+    if not len(reps):
+        return r, None, None, k
+    low, high = percentile_interval(reps, level)
+    return r, low, high, k
 
 
 def winogenerated_metrics(samples: list[Sample], *, seed: int, resamples: int, level: float,

@@ -14,7 +14,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from harness.backends.labels import label_probs
+from harness.core.logprobs import label_probs
 from harness.results.schema import RunResult, Sample
 
 Segment = tuple[str, bool]  # (text, changed)

@@ -9,7 +9,8 @@ import pytest
 
 from harness.backends import continuation
 from harness.backends.base import Message, Request, Response
-from harness.backends.prompting import encode_prompt, logsumexp
+from harness.backends.prompting import encode_prompt
+from harness.core.logprobs import logsumexp
 
 
 class Toy:
