@@ -118,12 +118,15 @@ class HFBackend(LocalBackend):
         with self.torch.inference_mode():
             texts, n_out, finish, step0 = self._forward(batch, requests, [prompts[i] for i in batch])
         self.model_seconds += time.perf_counter() - start
+        forms: dict[str, list[int]] = {}  # each label's token ids, tokenised once per batch, not once per row
         for row, i in enumerate(batch):
             req = requests[i]
             cand = None
             if req.candidates:
-                cand = {c: logsumexp([float(step0[row, t]) for t in candidate_token_ids(self.tokenizer, c)])
-                        for c in req.candidates}
+                for c in req.candidates:
+                    if c not in forms:
+                        forms[c] = candidate_token_ids(self.tokenizer, c)
+                cand = {c: logsumexp([float(step0[row, t]) for t in forms[c]]) for c in req.candidates}
             results[i] = Response(text=texts[row], candidate_logprobs=cand, prompt_tokens=len(prompts[i]),
                                   prompt_truncated=dropped[i], output_tokens=n_out[row],
                                   finish_reason=finish[row])
