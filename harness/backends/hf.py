@@ -17,11 +17,11 @@ import time
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 
 from harness.backends import continuation
 from harness.backends.base import OnDone, Request, Response, Sampling
-from harness.backends.local import LocalBackend, default_device
+from harness.backends.local import LocalBackend, cpu_has_native_bf16, default_device, default_dtype
 from harness.backends.models import ResolvedModel, hub_revision, load_tokenizer
 from harness.backends.prefix_kv import PrefixRunner
 from harness.backends.prefix_tree import plan as tree_plan
@@ -35,13 +35,27 @@ from harness.core.records import ModelInfo, Strict
 
 
 class HFOptions(Strict):
-    dtype: Literal["bfloat16", "float16", "float32"] = "bfloat16"
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
+        "auto", description="auto: bfloat16 on a GPU, float32 on a CPU (resolved when the options are read)")
     device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
     batch_size: int = Field(16, ge=1, description="prompts per forward pass")
     prefix_sharing: bool | None = Field(
         None, validation_alias=AliasChoices("prefix_sharing", "share_prefix"),
         description="compute the prompt spans a batch's requests share once (a prefix tree); default: on, except "
-                    "bfloat16/float16 on a CPU, where the gathered caches ran 4x slower than whole prompts")
+                    "bfloat16/float16 on a CPU without native bf16, where the gathered caches ran 4x slower "
+                    "than whole prompts")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _auto_dtype(cls, data):  # type: ignore[no-untyped-def]
+        if isinstance(data, dict) and data.get("dtype", "auto") == "auto":
+            data = {**data, "dtype": default_dtype(str(data.get("device", "auto")))}
+        return data
+
+
+def default_prefix_sharing(dtype: str, device: str, native_bf16: bool) -> bool:
+    """On, except half precision on a CPU that emulates it (the prefix tree's small products run slowly there)."""
+    return dtype == "float32" or not device.startswith("cpu") or native_bf16
 
 
 @BACKENDS.register("hf", "transformers on this machine: batched, exact option log-probs from one forward pass")
@@ -57,10 +71,10 @@ class HFBackend(LocalBackend):
         self.torch = torch
         self.device = default_device(opts.device)
         self.batch_size = opts.batch_size
-        # Measured on a 2-core Xeon without avx512_bf16 (general_knowledge, 144 items): bf16 with sharing 213 s,
-        # bf16 without 55 s, float32 with sharing 18 s (docs/performance.md).
+        # general_knowledge, 144 items (docs/performance.md): on a 2-core Xeon without avx512_bf16, bf16 with
+        # sharing 213 s, bf16 without 55 s, float32 with sharing 18 s; on an EPYC with it, bf16 27 s and 32 s.
         self.prefix_sharing = (opts.prefix_sharing if opts.prefix_sharing is not None
-                               else opts.dtype == "float32" or not str(self.device).startswith("cpu"))
+                               else default_prefix_sharing(opts.dtype, str(self.device), cpu_has_native_bf16()))
         self.tokenizer = load_tokenizer(model)
         try:
             self.model = AutoModelForCausalLM.from_pretrained(

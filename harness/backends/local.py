@@ -119,3 +119,29 @@ def default_device(device: str = "auto") -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:
+    """Whether this CPU computes bfloat16 in hardware (x86 avx512_bf16 or AMX, Arm bf16), read from the flags
+    of /proc/cpuinfo (or the text given). Without it torch emulates bf16, and many small matrix products
+    (decoding, prefix-tree suffixes) run several times slower."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace") if cpuinfo is None else cpuinfo
+    except OSError:
+        return False
+    flags = {flag for line in text.splitlines() if line.lower().startswith(("flags", "features"))
+             for flag in line.split(":", 1)[-1].split()}
+    return bool(flags & {"avx512_bf16", "amx_bf16", "bf16"})
+
+
+def default_dtype(device: str = "auto") -> str:
+    """`--dtype auto` when no trained folder says otherwise: bfloat16 on a GPU (float16 where it has no bf16),
+    float32 on a CPU. On a CPU float32 gives the same answers with and without prefix sharing and on every
+    CPU, where bf16's coarse log-probs flip near-ties (docs/performance.md), and it is the fast choice on a
+    CPU without native bf16; `--dtype bfloat16` is faster on one with it."""
+    device = default_device(device)
+    if not device.startswith("cuda"):
+        return "float32"
+    import torch
+
+    return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"

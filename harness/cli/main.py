@@ -75,7 +75,7 @@ def run(
                                                              "generate call). Default: the backend's.")] = None,
     dtype: Annotated[str | None, typer.Option(help="auto | bfloat16 | float16 | float32 (hf, vllm); auto, the "
                                                    "default: the dtype a `harness train` folder was saved in, "
-                                                   "else bfloat16")] = None,
+                                                   "else bfloat16 on a GPU and float32 on a CPU")] = None,
     device: Annotated[str | None, typer.Option(help="auto | cpu | cuda | cuda:N (hf)")] = None,
     report: Annotated[Path | None, typer.Option(help="HTML report refreshed at the end from every run in --output. "
                                                 "Default: reports/index.html for `-o runs`, else "

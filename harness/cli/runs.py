@@ -31,7 +31,8 @@ def engines(tasks, model: str | None, backend: str, backend_args: list[str], com
     if common.get("dtype", "auto") == "auto" and "dtype" in BACKENDS.get(backend).Options.model_fields:
         from harness.train.build import trained_dtype
 
-        common["dtype"] = trained_dtype(model) or "bfloat16"  # a trained folder loads in the dtype it trained in
+        # a trained folder loads in the dtype it trained in; else the backend resolves auto (GPU bf16, CPU float32)
+        common["dtype"] = trained_dtype(model) or "auto"
     values = parse_backend_args(backend_args)
     if twice := sorted(common.keys() & values.keys()):
         raise HarnessError(f"'{twice[0]}' is given as --{twice[0].replace('_', '-')} and as --backend-arg")

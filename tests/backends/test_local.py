@@ -4,12 +4,14 @@ import json
 import shutil
 
 import pytest
+import torch
 
 from harness.backends.base import Message, Request
-from harness.backends.hf import HFBackend
-from harness.backends.local import LazyBackend, chat_template_of
+from harness.backends.hf import HFBackend, HFOptions, default_prefix_sharing
+from harness.backends.local import LazyBackend, chat_template_of, cpu_has_native_bf16, default_dtype
 from harness.backends.models import ResolvedModel, resolve_model
 from harness.backends.registry import create_backend
+from harness.backends.vllm import VLLMOptions
 
 pytestmark = pytest.mark.integration
 
@@ -34,3 +36,31 @@ def test_chat_template_read_from_files_equals_tokenizer(embedded_backend, tmp_pa
     (folder / "chat_template.jinja").unlink()
     (folder / "tokenizer_config.json").write_text(json.dumps({"chat_template": "{{ messages }}"}))
     assert chat_template_of(ResolvedModel("m", str(folder), "local")) == "{{ messages }}"
+
+
+XEON = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512bw avx512_vnni\n"
+EPYC = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni\n"
+ARM = "processor\t: 0\nFeatures\t: fp asimd sve bf16 i8mm\n"
+
+
+def test_native_bf16_is_read_from_the_cpu_flags():
+    assert not cpu_has_native_bf16(XEON)
+    assert cpu_has_native_bf16(EPYC)
+    assert cpu_has_native_bf16(ARM)
+    assert not cpu_has_native_bf16("")
+
+
+def test_auto_dtype_is_float32_on_a_cpu_and_explicit_dtypes_stay():
+    assert default_dtype("cpu") == "float32"
+    assert HFOptions().dtype == HFOptions(dtype="auto").dtype == HFOptions(device="cpu").dtype == "float32"
+    assert HFOptions(dtype="bfloat16").dtype == "bfloat16"
+    if not torch.cuda.is_available():
+        assert VLLMOptions().dtype == "float32"
+
+
+def test_prefix_sharing_is_off_by_default_only_for_emulated_half_precision():
+    assert default_prefix_sharing("float32", "cpu", native_bf16=False)
+    assert not default_prefix_sharing("bfloat16", "cpu", native_bf16=False)
+    assert not default_prefix_sharing("float16", "cpu", native_bf16=False)
+    assert default_prefix_sharing("bfloat16", "cpu", native_bf16=True)
+    assert default_prefix_sharing("bfloat16", "cuda:0", native_bf16=False)

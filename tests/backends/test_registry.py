@@ -34,7 +34,7 @@ def test_values_are_parsed_and_validated_per_backend():
     ("openai", {"base_url": "u", "concurency": "3"}, "the openai backend has no option 'concurency' (its options: "
                                                      "base_url, api_key_env, concurrency"),
     ("hf", {"batch_size": "x"}, "batch_size='x': Input should be a valid integer"),
-    ("hf", {"dtype": "float8"}, "dtype='float8': Input should be 'bfloat16', 'float16' or 'float32'"),
+    ("hf", {"dtype": "float8"}, "dtype='float8': Input should be 'auto', 'bfloat16', 'float16' or 'float32'"),
     ("vllm", {"device": "cpu"}, "the vllm backend has no option 'device'"),
     ("fake", {"table_file": "/no/such/file.json"}, "cannot read /no/such/file.json"),
     ("tgi", {}, "unknown backend 'tgi' (known: fake, hf, openai, vllm"),
