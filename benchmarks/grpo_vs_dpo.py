@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/grpo_vs_dpo.py [--config train/grpo_example.yaml] [--seeds 0,1,2]
         [--steps 12] [--variants dpo,grpo,balanced,importance_inverse_square,importance_balanced]
-        [--resamples 2000] [--output runs/bench-grpo/results.json] [--analyse-only] [--threads N]
+        [--resamples 2000] [--output runs/bench-grpo/grpo_vs_dpo.json] [--analyse-only] [--threads N]
 
 Variants (the config's everything else: same base model, data, optimiser, steps, bf16 autocast):
 - dpo: robust.mode none, plain DPO (TRL's loss)
@@ -192,7 +192,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2", type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--steps", type=int, default=12, help="optimiser steps per run")
     parser.add_argument("--resamples", type=int, default=2000)
-    parser.add_argument("--output", type=Path, default=ROOT / "runs" / "bench-grpo" / "results.json")
+    parser.add_argument("--output", type=Path, default=ROOT / "runs" / "bench-grpo" / "grpo_vs_dpo.json")
     parser.add_argument("--analyse-only", action="store_true", help="print the tables from --output; train nothing")
     parser.add_argument("--verbose", action="store_true", help="print every training step")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")

@@ -122,9 +122,6 @@ class Code(TaskKind):
         if spec.code.samples > 1 and spec.generation.temperature == 0:
             raise task.error(f"{spec.code.samples} samples at temperature 0 are one answer asked "
                              f"{spec.code.samples} times: set generation.temperature above 0", "code", "samples")
-        for i, s in enumerate(spec.code.perturbed_sets):
-            if not task.resolve(s.path).is_file():
-                raise task.error(f"file not found: {s.path}", "code", "perturbed_sets", i, "path")
         for i, v in enumerate(spec.perturbations.variants if spec.perturbations else []):
             for j, step in enumerate(v.steps):
                 if not type(step).targets_text:
@@ -140,7 +137,9 @@ class Code(TaskKind):
         base = CodeProblem(id=item_id, prompt=prompt, tests=_text(row, code.tests),
                            entry_point=_text(row, code.entry_point).strip(), solution=solution)
         problems = {ORIGINAL: base}
-        for s in code.perturbed_sets:
+        for i, s in enumerate(code.perturbed_sets):  # data files, checked with the dataset (not by validate --no-data)
+            if not task.resolve(s.path).is_file():
+                raise task.error(f"file not found: {s.path}", "code", "perturbed_sets", i, "path")
             try:
                 problems[s.name], partial = released_problem(base, task.resolve(s.path))
             except HarnessError as exc:

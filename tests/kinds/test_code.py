@@ -107,8 +107,9 @@ def test_code_tasks_refuse_what_cannot_be_measured(tmp_path):
         load_task(_write(tmp_path, "samples: 2\n  k: [5]"))
     with pytest.raises(HarnessError, match="'option_shuffle' does not rewrite text"):
         _task(tmp_path, "perturbations:\n  variants:\n    - {name: s, steps: [{kind: option_shuffle}]}\n")
-    with pytest.raises(HarnessError, match="file not found: nope.jsonl"):
-        load_task(_write(tmp_path, "", "nope.jsonl"))
+    missing = load_task(_write(tmp_path, "", "nope.jsonl"))  # a data file: checked when the data loads
+    with pytest.raises(HarnessError, match=r"t.yaml:\d+: field 'code.perturbed_sets.0.path': file not found: nope"):
+        TaskData(missing)
 
 
 def test_a_problem_missing_from_a_perturbed_set_names_it(tmp_path):
