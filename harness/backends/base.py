@@ -12,9 +12,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from harness.core.records import LogprobKind, Message, ModelInfo, Strict
+from harness.core.records import Message, ModelInfo, Response, Strict
+
+__all__ = ["Backend", "Message", "ModelInfo", "OnDone", "Request", "Response", "Sampling"]
 
 
 class Sampling(BaseModel):
@@ -50,33 +52,6 @@ class Request(BaseModel):
         # `truncate` joins the key only when set, so the keys (and caches) of every other request stay as they were.
         exclude = {"truncate"} if self.truncate == "none" else None
         return hashlib.sha256(self.model_dump_json(exclude=exclude).encode()).hexdigest()
-
-
-class Response(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    text: str | None = None
-    candidate_logprobs: dict[str, float] | None = Field(
-        None, description="log of the summed probability of each candidate's surface forms as the next token")
-    candidates_floored: tuple[str, ...] = Field(
-        (), description="candidates outside the backend's top-k log-probs: their value is a floor, not exact")
-    candidates_partial: tuple[str, ...] = Field(
-        (), description="candidates with some surface forms (\"A\", \" A\") outside the top k: the value pools "
-                        "only those inside it, a lower bound")
-    candidates_continuation: tuple[str, ...] = Field(
-        (), description="candidates of several tokens read as the sum of their tokens' log-probs given the prompt, "
-                        "pooled over the leading-space variants (continuation.py)")
-    prompt_tokens: int = 0
-    prompt_truncated: int = Field(0, description="tokens dropped from the prompt's start to fit the context")
-    output_tokens: int = 0
-    finish_reason: str | None = None
-
-    def candidate_kinds(self) -> dict[str, LogprobKind] | None:
-        """How each candidate's log-prob was read: exact, partial (a lower bound), floored or continuation."""
-        if self.candidate_logprobs is None:
-            return None
-        return {c: "floored" if c in self.candidates_floored else "partial" if c in self.candidates_partial
-                else "continuation" if c in self.candidates_continuation else "exact" for c in self.candidate_logprobs}
 
 
 OnDone = Callable[[list[tuple[int, Response]]], None]

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field
 
 from harness.backends import continuation
 from harness.backends.base import OnDone, Request, Response, Sampling
-from harness.backends.local import LocalBackend, cpu_has_native_bf16, default_device, default_dtype
+from harness.backends.local import DtypeOptions, LocalBackend, cpu_has_native_bf16, default_device
 from harness.backends.models import ResolvedModel, hub_revision, load_tokenizer
 from harness.backends.prefix_kv import PrefixRunner
 from harness.backends.prefix_tree import plan as tree_plan
@@ -31,12 +30,10 @@ from harness.backends.row_sampling import RowSampler, row_seed
 from harness.core.errors import HarnessError
 from harness.core.logprobs import logsumexp
 from harness.core.plugins import BACKENDS
-from harness.core.records import ModelInfo, Strict
+from harness.core.records import ModelInfo
 
 
-class HFOptions(Strict):
-    dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
-        "auto", description="auto: bfloat16 on a GPU, float32 on a CPU (resolved when the options are read)")
+class HFOptions(DtypeOptions):
     device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
     batch_size: int = Field(16, ge=1, description="prompts per forward pass")
     prefix_sharing: bool | None = Field(
@@ -44,13 +41,6 @@ class HFOptions(Strict):
         description="compute the prompt spans a batch's requests share once (a prefix tree); default: on, except "
                     "bfloat16/float16 on a CPU without native bf16, where the gathered caches ran 4x slower "
                     "than whole prompts")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _auto_dtype(cls, data):  # type: ignore[no-untyped-def]
-        if isinstance(data, dict) and data.get("dtype", "auto") == "auto":
-            data = {**data, "dtype": default_dtype(str(data.get("device", "auto")))}
-        return data
 
 
 def default_prefix_sharing(dtype: str, device: str, native_bf16: bool) -> bool:

@@ -11,14 +11,14 @@ import json
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, model_validator
 
 from harness.backends.base import Backend, OnDone, Request, Response
 from harness.backends.models import ResolvedModel, describe, load_tokenizer, resolve_model
 from harness.backends.prompting import encode_prompt
-from harness.core.records import ModelInfo
+from harness.core.records import ModelInfo, Strict
 
 
 class LocalBackend(Backend):
@@ -132,6 +132,21 @@ def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:
     flags = {flag for line in text.splitlines() if line.lower().startswith(("flags", "features"))
              for flag in line.split(":", 1)[-1].split()}
     return bool(flags & {"avx512_bf16", "amx_bf16", "bf16"})
+
+
+class DtypeOptions(Strict):
+    """The dtype option of the local backends: `auto` is resolved when the options are read (`default_dtype` of
+    the options' device, or of this machine's when they have none), so cache keys and results name a real dtype."""
+
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
+        "auto", description="auto: bfloat16 on a GPU, float32 on a CPU (resolved when the options are read)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _auto_dtype(cls, data):  # type: ignore[no-untyped-def]
+        if isinstance(data, dict) and data.get("dtype", "auto") == "auto":
+            data = {**data, "dtype": default_dtype(str(data.get("device", "auto")))}
+        return data
 
 
 def default_dtype(device: str = "auto") -> str:

@@ -27,22 +27,20 @@ import time
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from harness.backends import continuation
 from harness.backends.base import OnDone, Request, Response
 from harness.backends.labels import read_labels
-from harness.backends.local import LocalBackend, default_dtype
+from harness.backends.local import DtypeOptions, LocalBackend
 from harness.backends.models import ResolvedModel, hub_revision
 from harness.backends.prompting import candidate_token_ids, encode_fitted
 from harness.core.errors import HarnessError
 from harness.core.plugins import BACKENDS
-from harness.core.records import ModelInfo, Strict
+from harness.core.records import ModelInfo
 
 
-class VLLMOptions(Strict):
-    dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
-        "auto", description="auto: bfloat16 on a GPU, float32 on a CPU (resolved when the options are read)")
+class VLLMOptions(DtypeOptions):
     label_logprobs: Literal["exact", "top_k"] = Field(
         "exact", description="exact: every option label's own log-prob; top_k: from the top-k list, PARROT's "
                              "floor outside it")
@@ -54,13 +52,6 @@ class VLLMOptions(Strict):
     max_model_len: int | None = 4096
     enforce_eager: bool | None = Field(None, description="default: on a CPU, off on a GPU")
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _auto_dtype(cls, data):  # type: ignore[no-untyped-def]
-        if isinstance(data, dict) and data.get("dtype", "auto") == "auto":
-            data = {**data, "dtype": default_dtype("cuda" if has_cuda() else "cpu")}
-        return data
 
 
 def set_cpu_defaults() -> None:

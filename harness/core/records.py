@@ -46,3 +46,30 @@ class ModelInfo(BaseModel):
         None, description="how option-label log-probs are read where a backend has more than one way: exact "
                           "(every label's own log-prob), top_k (from the top-k list, PARROT's floor outside it) "
                           "or auto (exact where the server offers it); None: the backend's one way")
+
+
+class Response(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    text: str | None = None
+    candidate_logprobs: dict[str, float] | None = Field(
+        None, description="log of the summed probability of each candidate's surface forms as the next token")
+    candidates_floored: tuple[str, ...] = Field(
+        (), description="candidates outside the backend's top-k log-probs: their value is a floor, not exact")
+    candidates_partial: tuple[str, ...] = Field(
+        (), description="candidates with some surface forms (\"A\", \" A\") outside the top k: the value pools "
+                        "only those inside it, a lower bound")
+    candidates_continuation: tuple[str, ...] = Field(
+        (), description="candidates of several tokens read as the sum of their tokens' log-probs given the prompt, "
+                        "pooled over the leading-space variants (continuation.py)")
+    prompt_tokens: int = 0
+    prompt_truncated: int = Field(0, description="tokens dropped from the prompt's start to fit the context")
+    output_tokens: int = 0
+    finish_reason: str | None = None
+
+    def candidate_kinds(self) -> dict[str, LogprobKind] | None:
+        """How each candidate's log-prob was read: exact, partial (a lower bound), floored or continuation."""
+        if self.candidate_logprobs is None:
+            return None
+        return {c: "floored" if c in self.candidates_floored else "partial" if c in self.candidates_partial
+                else "continuation" if c in self.candidates_continuation else "exact" for c in self.candidate_logprobs}

@@ -137,12 +137,12 @@ class Code(TaskKind):
         base = CodeProblem(id=item_id, prompt=prompt, tests=_text(row, code.tests),
                            entry_point=_text(row, code.entry_point).strip(), solution=solution)
         problems = {ORIGINAL: base}
-        for i, s in enumerate(code.perturbed_sets):  # data files, checked with the dataset (not by validate --no-data)
-            if not task.resolve(s.path).is_file():
-                raise task.error(f"file not found: {s.path}", "code", "perturbed_sets", i, "path")
+        for i, s in enumerate(code.perturbed_sets):  # data files: read with the dataset, not by validate --no-data
             try:
                 problems[s.name], partial = released_problem(base, task.resolve(s.path))
             except HarnessError as exc:
+                if not task.resolve(s.path).is_file():
+                    raise task.error(f"file not found: {s.path}", "code", "perturbed_sets", i, "path") from None
                 raise RowError(f"code.perturbed_sets ({s.path})", exc.message) from None
             if partial is not None:
                 problems.setdefault(PARTIAL, partial)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from harness.backends.base import Response
+from harness.core.records import Response
 from harness.scoring.execution.pool import Executor, run_programs
 from harness.scoring.execution.sandbox import Execution, Program, Sandbox, Verdict
 from harness.scoring.multiple_choice import SampleScore

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.backends.base import Response
 from harness.config.judge import JudgeSpec
 from harness.core.errors import HarnessError
 from harness.core.plugins import SCORERS
+from harness.core.records import Response
 from harness.data.items import MISSING, get_field
 from harness.scoring.judge_grades import Judged, JudgeRecord, pairwise_outcome
 from harness.scoring.multiple_choice import SampleScore, ScoreFn

@@ -15,9 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.backends.base import Response
 from harness.config.judge import JudgeSpec
-from harness.core.records import Message
+from harness.core.records import Message, Response
 
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?")
 

@@ -8,10 +8,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.backends.base import Response
 from harness.core.errors import HarnessError
 from harness.core.logprobs import label_probs
 from harness.core.plugins import SCORERS
+from harness.core.records import Response
 from harness.scoring.execution.sandbox import Execution
 from harness.scoring.judge_grades import JudgeRecord
 from harness.scoring.parsers import parse_choice

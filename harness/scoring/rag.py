@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from harness.backends.base import Response
 from harness.core.plugins import SCORERS
+from harness.core.records import Response
 from harness.scoring.multiple_choice import SampleScore
 from harness.scoring.nomiracl import parse
 from harness.variants.variant import Variant

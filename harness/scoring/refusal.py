@@ -17,8 +17,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from harness.backends.base import Response
 from harness.core.plugins import SCORERS
+from harness.core.records import Response
 from harness.scoring.judge import judge_record
 from harness.scoring.multiple_choice import SampleScore, ScoreFn
 from harness.variants.variant import Variant
