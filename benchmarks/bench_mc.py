@@ -176,7 +176,7 @@ def main() -> None:
               f"{second:.2f} s (max RSS {rss2 / 1024:.0f} MiB; the model is not loaded) -> {first / second:.1f}x")
 
         if not args.no_lm_eval and importlib.util.find_spec("lm_eval") is None:
-            print("\n3. harness vs lm-eval: skipped, lm_eval is not installed (pip install 'lm-eval==0.4.*'; "
+            print("\n3. harness vs lm-eval: skipped, lm_eval is not installed (pip install -e '.[bench]'; "
                   "--no-lm-eval skips it silently)")
         elif not args.no_lm_eval:
             (tmp / "lmeval").mkdir()

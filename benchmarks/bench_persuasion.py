@@ -12,7 +12,7 @@ Every row is a fresh process (model load included), timed by wall clock with its
 best of --repeats, by wall clock and by CPU time of this process (steadier on a loaded machine), one
 torch thread; no lm-eval rows.
 
-lm-eval rows need `pip install lm_eval` (the `dev` extra); without it they are skipped, said so.
+lm-eval rows need lm-eval (`pip install -e '.[bench]'`); without it they are skipped, said so.
 `uptime`'s load average is printed with every row: the machine is shared.
 
     python benchmarks/bench_persuasion.py --items 48 --parrot-items 300
@@ -51,25 +51,44 @@ def load() -> str:
     return open("/proc/loadavg").read().split()[0] if Path("/proc/loadavg").exists() else "?"
 
 
-def harness_row(task: Path, items: int, sharing: bool, runs: Path, batch: int) -> tuple[float, int, dict]:
+def harness_row(task: Path, items: int, sharing: bool, runs: Path, batch: int, dtype: str) -> tuple[float, int, dict]:
     cmd = [sys.executable, "-m", "harness.cli", "run", str(task), "--limit", str(items), "--no-cache", "--no-report",
-           "--batch-size", str(batch), "-o", str(runs)] + ([] if sharing else ["-B", "prefix_sharing=false"])
+           "--batch-size", str(batch), "--dtype", dtype, "-o", str(runs)] + (
+               [] if sharing else ["-B", "prefix_sharing=false"])
     wall, rss, _ = timed(cmd)
     timing = json.loads(next(runs.glob("*/results.json")).read_text())["timing"]
+    timing["floor_tokens"] = floor_tokens(next(runs.glob("*/samples.jsonl")))
     return wall, rss, timing
+
+
+def floor_tokens(samples: Path) -> int:
+    """Prompt tokens a perfect prefix cache would still compute for a run: its distinct prompts' token ids
+    as one trie (every position that no other prompt, in either wave, computed before), from samples.jsonl."""
+    from harness.backends.base import Request
+    from harness.backends.models import load_tokenizer, resolve_model
+    from harness.backends.prefix_tree import lcp
+    from harness.backends.prompting import encode_prompt
+
+    tokenizer = load_tokenizer(resolve_model(None))
+    seen = {json.dumps(json.loads(line)["messages"]) for line in samples.read_text().splitlines()}
+    prompts = sorted(encode_prompt(tokenizer, Request(messages=json.loads(m))) for m in seen)
+    return sum(len(p) - (lcp(p, prompts[i - 1]) if i else 0) for i, p in enumerate(prompts))
 
 
 def show(label: str, wall: float, rss: int, timing: dict | None = None) -> None:
     extra = ""
     if timing and timing.get("prefix_cache_hit_rate") is not None:
-        extra = f", {timing['prompt_tokens']} prompt tokens, {100 * timing['prefix_cache_hit_rate']:.0f}% from shared spans"
+        computed = timing["prompt_tokens"] - timing["prefix_cache_hits"]
+        extra = (f", {timing['prompt_tokens']} prompt tokens, {100 * timing['prefix_cache_hit_rate']:.0f}% from shared "
+                 f"spans: {computed} computed, floor {timing['floor_tokens']}")
     print(f"   {label:<34}: {wall:7.2f} s  (max RSS {rss / 1024:.0f} MiB{extra})  load {load()}", flush=True)
 
 
-def lm_eval_arms(task: Path, items: int, out: Path, batch: int, model_dir: str) -> tuple[float, int] | str:
+def lm_eval_arms(task: Path, items: int, out: Path, batch: int, model_dir: str,
+                 dtype: str) -> tuple[float, int] | str:
     """lm-eval, one task per arm, on the harness's own prompts; (wall, rss), or why it was skipped."""
     if importlib.util.find_spec("lm_eval") is None:
-        return "lm-eval is not installed (pip install lm_eval, or the dev extra): row skipped"
+        return "lm-eval is not installed (pip install -e '.[bench]'): row skipped"
     from harness.config.task import load_task
     from harness.data.items import load_items
     from harness.pipeline.plan import plan
@@ -95,7 +114,7 @@ def lm_eval_arms(task: Path, items: int, out: Path, batch: int, model_dir: str) 
         names.append(name)
     if len(systems) > 1:
         return "the system prompt differs between rows: lm-eval takes one, row skipped"
-    cmd = [sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args", f"pretrained={model_dir},dtype=bfloat16",
+    cmd = [sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args", f"pretrained={model_dir},dtype={dtype}",
            "--tasks", ",".join(names), "--include_path", str(out), "--batch_size", str(batch), "--device", "cpu",
            "--apply_chat_template", "--output_path", str(out / "lmout")]
     if systems:
@@ -115,7 +134,7 @@ def in_process(args, only: set[str]) -> None:  # type: ignore[no-untyped-def]
     from harness.pipeline.runner import RunOptions, run_task
 
     torch.set_num_threads(1)
-    backend = HFBackend(resolve_model(None), dtype="bfloat16", batch_size=args.batch_size)
+    backend = HFBackend(resolve_model(None), dtype=args.dtype, batch_size=args.batch_size)
     rows = {"sycophancy": [("general_knowledge", args.items), ("sycophancy", args.items)],
             "parrot": [("parrot", args.parrot_items)], "robustness": [("robustness", args.items)]}
     with tempfile.TemporaryDirectory() as tmp:
@@ -147,6 +166,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=48, help="items of sycophancy / general_knowledge / robustness")
     parser.add_argument("--parrot-items", type=int, default=1302)
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--dtype", default="float32", help="of every row, lm-eval's too (float32: the harness's CPU default)")
     parser.add_argument("--in-process", action="store_true", help="model loaded once; cpu time too; no lm-eval")
     parser.add_argument("--repeats", type=int, default=2, help="with --in-process: best of")
     parser.add_argument("--only", choices=["sycophancy", "parrot", "robustness"], action="append")
@@ -155,14 +175,15 @@ def main() -> None:
 
     model_dir = resolve_model(None).path
     only = set(args.only or ["sycophancy", "parrot", "robustness"])
-    print(f"model {model_dir}; bf16; batch {args.batch_size}; cores {os.cpu_count()}; "
+    print(f"model {model_dir}; {args.dtype}; batch {args.batch_size}; "
+          f"cores {os.cpu_count()}; torch threads {os.environ.get('OMP_NUM_THREADS', 'all')}; "
           + ("model loaded once, one torch thread" if args.in_process else "fresh process per row"))
     if args.in_process:
         return in_process(args, only)
     with tempfile.TemporaryDirectory() as tmp:
         def run(name: str, items: int, sharing: bool) -> tuple[float, int, dict]:
             runs = Path(tmp) / f"{name}-{items}-{sharing}"
-            wall, rss, timing = harness_row(TASKS / f"{name}.yaml", items, sharing, runs, args.batch_size)
+            wall, rss, timing = harness_row(TASKS / f"{name}.yaml", items, sharing, runs, args.batch_size, args.dtype)
             show(f"{name}, sharing {'on' if sharing else 'off'}", wall, rss, timing)
             return wall, rss, timing
 
@@ -172,13 +193,15 @@ def main() -> None:
                 run("sycophancy", args.items, False)
             print(f"   sycophancy / general_knowledge : {syc[0] / gk[0]:.2f}x (target <= 1.7x); sharing off: "
                   f"{off[0] / gk[0]:.2f}x; sharing on is {off[0] / syc[0]:.2f}x faster")
+            print(f"   prompt tokens a perfect prefix cache computes, sycophancy / general_knowledge: "
+                  f"{syc[2]['floor_tokens'] / gk[2]['floor_tokens']:.2f}x")
         if "parrot" in only:
             print(f"\n2. PARROT, {args.parrot_items} items x 3 arms")
             on, off = run("parrot", args.parrot_items, True), run("parrot", args.parrot_items, False)
             print(f"   sharing on is {off[0] / on[0]:.2f}x faster than off (target >= 2x)")
             lm_dir = Path(tmp) / "lm"
             lm_dir.mkdir()
-            theirs = lm_eval_arms(TASKS / "parrot.yaml", args.parrot_items, lm_dir, args.batch_size, model_dir)
+            theirs = lm_eval_arms(TASKS / "parrot.yaml", args.parrot_items, lm_dir, args.batch_size, model_dir, args.dtype)
             if isinstance(theirs, str):
                 print(f"   lm-eval: {theirs}")
             else:

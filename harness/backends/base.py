@@ -99,6 +99,11 @@ class Backend(ABC):
         """Prompt tokens of `requests` with the model's tokenizer; None without a local tokenizer."""
         return None
 
+    def keep_prefixes(self, requests: Sequence[Request]) -> None:  # noqa: B027  (a hint: most backends ignore it)
+        """A hint before a wave: the next waves' prompts extend these requests' prompts (a dialogue's first
+        turns), so a backend may keep their key/value caches until the next call (the transformers backend
+        does, kept_kv.py; vLLM's prefix cache needs no hint). `[]` releases what was kept."""
+
     @property
     def loaded(self) -> bool:
         """False while the weights of a lazily loaded backend are not loaded (every answer was cached)."""

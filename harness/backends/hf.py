@@ -8,7 +8,8 @@ their token ids so siblings (an item's persuasion arms, a dialogue's second turn
 and each batch runs as a prefix tree (prefix_tree.py, prefix_kv.py): every span that several
 prompts share (system prompt, question and options) is computed once and its key/value cache
 serves them all; only each prompt's own suffix runs per prompt. Generation starts from the
-same shared cache.
+same shared cache. Across waves, the caches of the prompts the runner names (`keep_prefixes`: a
+dialogue's first turns) are kept (kept_kv.py), and a second turn runs only what it adds to them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pydantic import AliasChoices, Field
 
 from harness.backends import continuation
 from harness.backends.base import OnDone, Request, Response, Sampling
+from harness.backends.kept_kv import KeptPrefixes
 from harness.backends.local import DtypeOptions, LocalBackend, cpu_has_native_bf16, default_device
 from harness.backends.models import ResolvedModel, hub_revision, load_tokenizer
 from harness.backends.prefix_kv import PrefixRunner
@@ -77,11 +79,17 @@ class HFBackend(LocalBackend):
             self.pad_id = self.tokenizer.eos_token_id
         self.prefix_queried = self.prefix_hits = 0  # prompt positions asked / served from a shared span's cache
         self.prefix = PrefixRunner(self.model, self.pad_id, self.device)
+        self.kept = KeptPrefixes()  # first turns' caches, for their follow-ups in the next wave (kept_kv.py)
         self.info = self.identity(model, opts)
 
     @classmethod
     def identity(cls, model: ResolvedModel, options: HFOptions) -> ModelInfo:
         return cls.describe(model, dtype=options.dtype, device=default_device(options.device))
+
+    def keep_prefixes(self, requests: Sequence[Request]) -> None:
+        """With prefix sharing, keep these prompts' caches: a prompt of the next waves that extends one runs
+        only its own suffix (kept_kv.py)."""
+        self.kept.want({r.key for r in requests} if self.prefix_sharing else set())
 
     def run(self, requests: Sequence[Request], on_done: OnDone | None = None) -> list[Response]:
         context = getattr(self.model.config, "max_position_embeddings", None)
@@ -92,21 +100,25 @@ class HFBackend(LocalBackend):
         fitted = [encode_fitted(self.tokenizer, r, context) for r in requests]
         prompts, dropped = [ids for ids, _ in fitted], [n for _, n in fitted]
         results: list[Response | None] = [None] * len(requests)
-        for batch in self._batches(requests, prompts):
+        reuse = {i: found for i in range(len(requests)) if (found := self.kept.reusable(prompts[i]))[0] is not None}
+        if reuse:  # follow-ups of kept first turns: each runs on its first turn's cache
+            for batch in self._batches(requests, prompts, only=sorted(reuse)):
+                self._run_batch(batch, requests, prompts, dropped, results, on_done, reuse)
+        for batch in self._batches(requests, prompts, only=[i for i in range(len(requests)) if i not in reuse]):
             self._run_batch(batch, requests, prompts, dropped, results, on_done)
         return [r for r in results if r is not None]
 
-    def _batches(self, requests: Sequence[Request], prompts: list[list[int]]) -> list[list[int]]:
-        """Requests that share generation settings (a seed is per row) batched together. With prefix
+    def _batches(self, requests: Sequence[Request], prompts: list[list[int]], only: list[int]) -> list[list[int]]:
+        """Requests `only` that share generation settings (a seed is per row) batched together. With prefix
         sharing, sorted by token ids (siblings adjacent) and cut where neighbours share least; without,
         longest first (memory errors show early)."""
         def kind(i: int) -> tuple[bool, str]:
             return requests[i].generate, requests[i].sampling.model_dump_json(exclude={"seed"})
 
         if self.prefix_sharing:
-            order = sorted(range(len(requests)), key=lambda i: (kind(i), prompts[i]))
+            order = sorted(only, key=lambda i: (kind(i), prompts[i]))
         else:
-            order = sorted(range(len(requests)), key=lambda i: (kind(i), -len(prompts[i])))
+            order = sorted(only, key=lambda i: (kind(i), -len(prompts[i])))
         runs: list[list[int]] = []
         for i in order:
             if runs and _same_kind(requests[runs[-1][0]], requests[i]):
@@ -117,10 +129,11 @@ class HFBackend(LocalBackend):
             return [run[k:k + self.batch_size] for run in runs for k in range(0, len(run), self.batch_size)]
         return [b for run in runs for b in sibling_batches(prompts, run, self.batch_size)]
 
-    def _run_batch(self, batch, requests, prompts, dropped, results, on_done) -> None:  # type: ignore[no-untyped-def]
+    def _run_batch(self, batch, requests, prompts, dropped, results, on_done, reuse=None) -> None:  # type: ignore[no-untyped-def]
         start = time.perf_counter()
         with self.torch.inference_mode():
-            texts, n_out, finish, step0 = self._forward(batch, requests, [prompts[i] for i in batch])
+            texts, n_out, finish, step0 = self._forward(batch, requests, [prompts[i] for i in batch],
+                                                        [reuse[i] for i in batch] if reuse else None)
         self.model_seconds += time.perf_counter() - start
         forms: dict[str, list[int]] = {}  # each label's token ids, tokenised once per batch, not once per row
         for row, i in enumerate(batch):
@@ -137,24 +150,44 @@ class HFBackend(LocalBackend):
         if on_done:
             on_done([(i, results[i]) for i in batch])
 
-    def _forward(self, batch: list[int], requests: Sequence[Request], prompts: list[list[int]]):  # type: ignore[no-untyped-def]
-        """(texts, output tokens, finish reasons, next-token log-probs at the answer position) of one batch."""
+    def _forward(self, batch: list[int], requests: Sequence[Request], prompts: list[list[int]], reuse=None):  # type: ignore[no-untyped-def]
+        """(texts, output tokens, finish reasons, next-token log-probs at the answer position) of one batch.
+        `reuse`: per prompt, the kept cache it extends and how many of its tokens that cache covers."""
         first = requests[batch[0]]
-        plan = tree_plan(prompts) if self.prefix_sharing and len(prompts) > 1 else None
         self.prefix_queried += sum(len(p) for p in prompts)
-        self.prefix_hits += sum(len(p) for p in prompts) - plan.computed_tokens if plan else 0
+        keep = [row for row, i in enumerate(batch) if requests[i].key in self.kept.wanted]
+        if reuse:
+            spans, past = [p[n:] for p, (_, n) in zip(prompts, reuse)], self.prefix.past_of(
+                [(kept.ids, kept.layers, n) for kept, n in reuse])
+            self.prefix_hits += sum(n for _, n in reuse)
+            self.kept.served += sum(n for _, n in reuse)
+        elif self.prefix_sharing and (len(prompts) > 1 or keep):
+            plan = tree_plan(prompts)
+            self.prefix_hits += sum(len(p) for p in prompts) - plan.computed_tokens
+            spans, past = self.prefix.leaves(prompts, plan)
+        else:
+            spans = past = None
         if first.generate:
-            ids, mask, cache = self.prefix.prefill(prompts, plan) if plan else (*self._padded(prompts), None)
+            if past is not None:
+                ids, mask, cache, before = self.prefix.prefill_on(spans, past)
+                self._keep(before, keep)  # the prompt but its last token: generate appends to `cache`
+            else:
+                ids, mask, cache = (*self._padded(prompts), None)
             return self._generate(ids, mask, cache, first.sampling, [row_seed(requests[i].key) for i in batch],
                                   want_logits=any(requests[i].candidates for i in batch))
-        if plan:
-            logits = self.prefix.last_logits(prompts, plan)
+        if past is not None:
+            done, logits = self.prefix.logits_on(spans, past)
+            self._keep(done, keep)
         else:
             ids, mask = self._padded(prompts)
             positions = (mask.cumsum(-1) - 1).clamp(min=0)
             logits = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
                                 logits_to_keep=1).logits[:, -1, :]
         return [None] * len(batch), [0] * len(batch), [None] * len(batch), logits.float().log_softmax(-1)
+
+    def _keep(self, past, rows: list[int]) -> None:  # type: ignore[no-untyped-def]
+        for ids, layers in self.prefix.rows(past, rows) if rows else []:
+            self.kept.add(ids, layers)
 
     def _padded(self, prompts: list[list[int]]):  # type: ignore[no-untyped-def]
         """The unshared batch: every prompt whole, left-padded."""

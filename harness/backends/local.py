@@ -56,6 +56,7 @@ class LazyBackend(Backend):
         self.info = cls.identity(model, options)
         self.engine: LocalBackend | None = None
         self._tokenizer = None
+        self._keep: list[Request] = []  # keep_prefixes' hint, passed on when the weights load
 
     def load(self) -> LocalBackend:
         if self.engine is None:
@@ -66,7 +67,16 @@ class LazyBackend(Backend):
         return self.engine
 
     def run(self, requests: Sequence[Request], on_done: OnDone | None = None) -> list[Response]:
-        return self.load().run(requests, on_done) if requests else []
+        if not requests:
+            return []
+        if self.engine is None:  # the hint given before the weights loaded
+            self.load().keep_prefixes(self._keep)
+        return self.load().run(requests, on_done)
+
+    def keep_prefixes(self, requests: Sequence[Request]) -> None:
+        self._keep = list(requests)
+        if self.engine is not None:
+            self.engine.keep_prefixes(self._keep)
 
     def count_tokens(self, requests: Sequence[Request]) -> int | None:
         """Prompt tokens of `requests` with the model's tokenizer (the weights stay unloaded)."""

@@ -32,21 +32,58 @@ class PrefixRunner:
 
     def last_logits(self, prompts: list[list[int]], plan: Plan):  # type: ignore[no-untyped-def]
         """Last-position logits of every prompt (rows in prompt order)."""
-        past = self._leaf_past(prompts, plan)
-        spans = [prompts[n.rows[0]][n.start:n.end] for n, _ in plan.leaves]
-        _, logits = self._step(spans, past)
-        return logits
+        return self.logits_on(*self.leaves(prompts, plan))[1]
 
     def prefill(self, prompts: list[list[int]], plan: Plan):  # type: ignore[no-untyped-def]
         """(ids, mask, cache) for `generate`: every prompt laid out in one row, the cache holding all but
         the last column (generate computes that one and goes on)."""
+        return self.prefill_on(*self.leaves(prompts, plan))[:3]
+
+    def leaves(self, prompts: list[list[int]], plan: Plan) -> tuple[list[list[int]], Past]:
+        """Every prompt's own suffix (its leaf span) and the rows of everything before it."""
+        return [prompts[n.rows[0]][n.start:n.end] for n, _ in plan.leaves], self._leaf_past(prompts, plan)
+
+    def logits_on(self, spans: list[list[int]], past: Past):  # type: ignore[no-untyped-def]
+        """(the rows with `spans` appended, each row's last logits)."""
+        return self._step(spans, past)
+
+    def prefill_on(self, spans: list[list[int]], past: Past):  # type: ignore[no-untyped-def]
+        """(ids, mask, cache, rows before each span's last token) for `generate`, `spans` run on `past`."""
         torch = self.torch
-        past = self._leaf_past(prompts, plan)
-        spans = [prompts[n.rows[0]][n.start:n.end] for n, _ in plan.leaves]
         ids, mask = self._pad(spans)
         if ids.shape[1] > 1:
             past, _ = self._step([s[:-1] for s in spans], past, width=ids.shape[1] - 1)
-        return torch.cat([past.ids, ids[:, -1:]], 1), torch.cat([past.mask, mask[:, -1:]], 1), past.cache
+        return torch.cat([past.ids, ids[:, -1:]], 1), torch.cat([past.mask, mask[:, -1:]], 1), past.cache, past
+
+    def rows(self, past: Past, which: list[int]) -> list[tuple[list[int], list[tuple[Any, Any]]]]:
+        """Rows of `past` without their padding: (token ids, per layer (keys, values) of (heads, tokens, dim))."""
+        out = []
+        for row in which:
+            cols = past.mask[row].nonzero().squeeze(-1)
+            layers = [(layer.keys[row][:, cols].clone(), layer.values[row][:, cols].clone())
+                      for layer in past.cache.layers] if past.cache is not None else []
+            out.append((past.ids[row, cols].tolist(), layers))
+        return out
+
+    def past_of(self, kept: list[tuple[list[int], list[tuple[Any, Any]], int]]) -> Past:
+        """Rows built from kept caches ((token ids, layers, n) each, cut to its first n tokens), left-padded
+        (masked) to the longest."""
+        from transformers import DynamicCache
+
+        torch = self.torch
+        width = max(n for _, _, n in kept)
+        mask = torch.zeros((len(kept), width), dtype=torch.long, device=self.device)
+        ids = torch.full((len(kept), width), self.pad_id, dtype=torch.long, device=self.device)
+        first = kept[0][1]
+        keys = [k.new_zeros((len(kept), k.shape[0], width, k.shape[2])) for k, _ in first]
+        values = [v.new_zeros((len(kept), v.shape[0], width, v.shape[2])) for _, v in first]
+        for row, (tokens, layers, n) in enumerate(kept):
+            mask[row, width - n:] = 1
+            ids[row, width - n:] = torch.tensor(list(tokens[:n]), device=self.device)
+            for i, (k, v) in enumerate(layers):
+                keys[i][row, :, width - n:] = k[:, :n]
+                values[i][row, :, width - n:] = v[:, :n]
+        return Past(DynamicCache(ddp_cache_data=list(zip(keys, values)), config=self.model.config), mask, ids)
 
     def _leaf_past(self, prompts: list[list[int]], plan: Plan) -> Past:
         levels: list[Past] = []

@@ -114,16 +114,21 @@ def answer_chunk(task: Task, chunk: Chunk, backend: Backend, cache: RequestCache
     """Both waves of one chunk, the judge's wave when the task has a judge, then every sample scored."""
     t0 = time.perf_counter()
     first = chunk.first
-    # Wave 1: every single-turn prompt and every dialogue's first turn, as one batch.
-    answers, from_cache = answer(first.unique, backend, cache, progress)
-    # Wave 2: every dialogue's second turn, after the model's own first answer (None: the arm is skipped).
-    score_of = scorer(task)
-    variants, final = second_turns(task, chunk.variants, first, answers, chunk.dialogues, seed, score_of)
-    second = list({final[i].key: final[i] for i in chunk.dialogues if final[i].key not in answers}.values())
-    if second:
-        more, cached = answer(second, backend, cache, progress)
-        answers.update(more)
-        from_cache += cached
+    # Wave 1: every single-turn prompt and every dialogue's first turn, as one batch. The second turns extend
+    # the first turns' prompts: the backend may keep those prompts' key/value caches for wave 2.
+    backend.keep_prefixes([first.requests[i] for i in chunk.dialogues])
+    try:
+        answers, from_cache = answer(first.unique, backend, cache, progress)
+        # Wave 2: every dialogue's second turn, after the model's own first answer (None: the arm is skipped).
+        score_of = scorer(task)
+        variants, final = second_turns(task, chunk.variants, first, answers, chunk.dialogues, seed, score_of)
+        second = list({final[i].key: final[i] for i in chunk.dialogues if final[i].key not in answers}.values())
+        if second:
+            more, cached = answer(second, backend, cache, progress)
+            answers.update(more)
+            from_cache += cached
+    finally:
+        backend.keep_prefixes([])
     seconds = time.perf_counter() - t0
 
     samples = []
