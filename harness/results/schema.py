@@ -160,8 +160,8 @@ class Timing(BaseModel):
     prompt_tokens: int | None = Field(None, description="prompt tokens the backend was asked to compute (local "
                                                         "backends; None: not counted)")
     prefix_cache_hits: int | None = Field(None, description="of which served from a shared prefix's key/value cache "
-                                                            "(hf: the prefix tree, and a first turn's kept cache for its "
-                                                            "second turns; vllm: its prefix cache)")
+                                                            "(hf: the prefix tree, and a first turn's kept cache for "
+                                                            "its second turns; vllm: its prefix cache)")
     prefix_cache_hit_rate: float | None = Field(None, description="prefix_cache_hits / prompt_tokens")
 
 
