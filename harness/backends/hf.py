@@ -156,28 +156,26 @@ class HFBackend(LocalBackend):
         first = requests[batch[0]]
         self.prefix_queried += sum(len(p) for p in prompts)
         keep = [row for row, i in enumerate(batch) if requests[i].key in self.kept.wanted]
+        leaves = None
         if reuse:
-            spans, past = [p[n:] for p, (_, n) in zip(prompts, reuse)], self.prefix.past_of(
-                [(kept.ids, kept.layers, n) for kept, n in reuse])
+            leaves = self.prefix.kept(prompts, [(kept.ids, kept.layers, n) for kept, n in reuse])
             self.prefix_hits += sum(n for _, n in reuse)
             self.kept.served += sum(n for _, n in reuse)
         elif self.prefix_sharing and (len(prompts) > 1 or keep):
             plan = tree_plan(prompts)
             self.prefix_hits += sum(len(p) for p in prompts) - plan.computed_tokens
-            spans, past = self.prefix.leaves(prompts, plan)
-        else:
-            spans = past = None
+            leaves = self.prefix.tree(prompts, plan)
         if first.generate:
-            if past is not None:
-                ids, mask, cache, before = self.prefix.prefill_on(spans, past)
-                self._keep(before, keep)  # the prompt but its last token: generate appends to `cache`
+            if leaves is not None:
+                ids, mask, cache, kept = self.prefix.prefill(leaves, keep)
             else:
-                ids, mask, cache = (*self._padded(prompts), None)
+                (ids, mask), cache, kept = self._padded(prompts), None, {}
+            self._keep(kept)
             return self._generate(ids, mask, cache, first.sampling, [row_seed(requests[i].key) for i in batch],
                                   want_logits=any(requests[i].candidates for i in batch))
-        if past is not None:
-            done, logits = self.prefix.logits_on(spans, past)
-            self._keep(done, keep)
+        if leaves is not None:
+            logits, kept = self.prefix.last_logits(leaves, keep)
+            self._keep(kept)
         else:
             ids, mask = self._padded(prompts)
             positions = (mask.cumsum(-1) - 1).clamp(min=0)
@@ -185,8 +183,8 @@ class HFBackend(LocalBackend):
                                 logits_to_keep=1).logits[:, -1, :]
         return [None] * len(batch), [0] * len(batch), [None] * len(batch), logits.float().log_softmax(-1)
 
-    def _keep(self, past, rows: list[int]) -> None:  # type: ignore[no-untyped-def]
-        for ids, layers in self.prefix.rows(past, rows) if rows else []:
+    def _keep(self, rows: dict) -> None:  # type: ignore[type-arg]
+        for ids, layers in rows.values():
             self.kept.add(ids, layers)
 
     def _padded(self, prompts: list[list[int]]):  # type: ignore[no-untyped-def]

@@ -34,7 +34,8 @@ class Node:
 
 @dataclass
 class Ref:
-    """Where a node's past lives: row `row` of the internal level `level` (None: no past)."""
+    """Where a node's past lives: row `row` of the internal level `level` (None: no past). prefix_kv.py uses
+    it for row `row` of forward pass `level` too (a level may run as several passes)."""
 
     level: int
     row: int
@@ -85,6 +86,26 @@ def plan(prompts: list[list[int]], min_saving: int = MIN_SAVING, max_depth: int 
 
     visit(root, None, 0)
     return Plan(levels, [leaf for leaf in leaves if leaf is not None])
+
+
+def length_groups(lengths: list[int], pass_cost: int) -> list[list[int]]:
+    """Indices of spans cut into passes, like lengths together, at the least cost: a pass costs
+    its rows x its longest span (padded positions cost what tokens cost) plus `pass_cost` positions.
+    Sorted longest first, the best cut into contiguous runs is found exactly (dynamic programming)."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    n = len(order)
+    best = [0.0] + [float("inf")] * n  # best[j]: the cost of the first j spans
+    cut = [0] * (n + 1)
+    for j in range(1, n + 1):
+        for i in range(j):  # spans i..j-1 in one pass, padded to the longest, lengths[order[i]]
+            cost = best[i] + (j - i) * lengths[order[i]] + pass_cost
+            if cost < best[j]:
+                best[j], cut[j] = cost, i
+    groups, j = [], n
+    while j > 0:
+        groups.append(order[cut[j]:j])
+        j = cut[j]
+    return groups[::-1]
 
 
 def lcp(a: list[int], b: list[int]) -> int:

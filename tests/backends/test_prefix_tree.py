@@ -51,3 +51,34 @@ def test_batches_keep_siblings_together_where_they_fit():
     for b in batches:  # each batch holds whole items (3 arms each), cut where neighbours share only the system
         assert len({prompts[i][30] for i in b}) * 3 == len(b)
     assert lcp([1, 2, 3], [1, 2, 4]) == 2 and sibling_batches(prompts, order, 100) == [order]
+
+
+def _partitions(items):  # type: ignore[no-untyped-def]
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for part in _partitions(rest):
+        yield [[first]] + part
+        for k in range(len(part)):
+            yield part[:k] + [[first] + part[k]] + part[k + 1:]
+
+
+def test_length_groups_is_the_cheapest_way_to_cut_spans_into_passes():
+    import random
+
+    from harness.backends.prefix_tree import length_groups
+
+    def cost(groups, lengths, pass_cost):  # type: ignore[no-untyped-def]
+        return sum(len(g) * max(lengths[i] for i in g) + pass_cost for g in groups)
+
+    rng = random.Random(3)
+    for _ in range(60):
+        lengths = [rng.randrange(1, 60) for _ in range(rng.randrange(1, 7))]
+        pass_cost = rng.choice([0, 5, 18, 500])
+        groups = length_groups(lengths, pass_cost)
+        assert sorted(i for g in groups for i in g) == list(range(len(lengths)))
+        best = min(cost(p, lengths, pass_cost) for p in _partitions(list(range(len(lengths)))))
+        assert cost(groups, lengths, pass_cost) == best
+    assert length_groups([37, 36, 10, 9], 18) == [[0, 1], [2, 3]]  # the padding saved beats a pass
+    assert length_groups([37, 36, 10, 9], 512) == [[0, 1, 2, 3]]  # a GPU's pass cost: one pass
