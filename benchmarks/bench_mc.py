@@ -1,6 +1,6 @@
 """Multiple-choice inference benchmark: ratios against named baselines, measured in one run.
 
-    python benchmarks/bench_mc.py [--limit N] [--batch-size 16] [--dtype bfloat16] [--no-lm-eval] [--vllm]
+    python benchmarks/bench_mc.py [--limit N] [--batch-size 16] [--dtype float32] [--no-lm-eval] [--vllm]
 
 Same items (tasks/general_knowledge.yaml), same model (the embedded SmolLM2-135M-Instruct, its
 converted folder), same batch size, same machine, in one process tree:
@@ -140,7 +140,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=144)
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--dtype", default="bfloat16")
+    parser.add_argument("--dtype", default="float32", help="the harness's CPU default; lm-eval gets the same")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-lm-eval", action="store_true")
     parser.add_argument("--vllm", action="store_true", help="also compare the vLLM backends")

@@ -29,6 +29,18 @@ def test_info_before_loading_equals_loaded_engine_info(embedded_backend):
     lazy.close()
 
 
+def test_a_keep_prefixes_hint_given_before_loading_reaches_the_engine():
+    lazy = create_backend("hf", None, {"dtype": "float32", "batch_size": "4"})
+    first = Request(messages=(Message(role="user", content="Name a colour. " * 8),), generate=False, candidates=("A",))
+    lazy.keep_prefixes([first])
+    assert not lazy.loaded  # a hint loads nothing
+    lazy.run([first])
+    assert len(lazy.engine.kept.entries) == 1  # the first turn's cache was kept by the engine loaded after the hint
+    lazy.keep_prefixes([])
+    assert not lazy.engine.kept.entries and not lazy.engine.kept.wanted
+    lazy.close()
+
+
 def test_chat_template_read_from_files_equals_tokenizer(embedded_backend, tmp_path):
     assert chat_template_of(resolve_model(None)) == embedded_backend.tokenizer.chat_template
     folder = tmp_path / "m"
