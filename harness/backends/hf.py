@@ -158,7 +158,7 @@ class HFBackend(LocalBackend):
         keep = [row for row, i in enumerate(batch) if requests[i].key in self.kept.wanted]
         leaves = None
         if reuse:
-            leaves = self.prefix.kept(prompts, [(kept.ids, kept.layers, n) for kept, n in reuse])
+            leaves = self.prefix.on_kept(prompts, reuse)
             self.prefix_hits += sum(n for _, n in reuse)
             self.kept.served += sum(n for _, n in reuse)
         elif self.prefix_sharing and (len(prompts) > 1 or keep):
@@ -167,15 +167,15 @@ class HFBackend(LocalBackend):
             leaves = self.prefix.tree(prompts, plan)
         if first.generate:
             if leaves is not None:
-                ids, mask, cache, kept = self.prefix.prefill(leaves, keep)
+                ids, mask, cache, rows = self.prefix.prefill(leaves, keep)
             else:
-                (ids, mask), cache, kept = self._padded(prompts), None, {}
-            self._keep(kept)
+                (ids, mask), cache, rows = self._padded(prompts), None, {}
+            self._keep(rows)
             return self._generate(ids, mask, cache, first.sampling, [row_seed(requests[i].key) for i in batch],
                                   want_logits=any(requests[i].candidates for i in batch))
         if leaves is not None:
-            logits, kept = self.prefix.last_logits(leaves, keep)
-            self._keep(kept)
+            logits, rows = self.prefix.last_logits(leaves, keep)
+            self._keep(rows)
         else:
             ids, mask = self._padded(prompts)
             positions = (mask.cumsum(-1) - 1).clamp(min=0)

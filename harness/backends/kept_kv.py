@@ -22,6 +22,8 @@ from typing import Any
 
 from harness.backends.prefix_tree import lcp
 
+Layers = list[tuple[Any, Any]]  # per layer (keys, values), each (kv heads, tokens, head dim)
+
 BUDGET_BYTES = 1 << 30  # at most this much cache kept (about 23,000 tokens of SmolLM2-135M in float32)
 MIN_REUSE = 16  # token positions: a shorter common prefix is not worth a cache copy
 
@@ -29,7 +31,7 @@ MIN_REUSE = 16  # token positions: a shorter common prefix is not worth a cache 
 @dataclass
 class Kept:
     ids: tuple[int, ...]
-    layers: list[tuple[Any, Any]]  # per layer (keys, values), each (kv heads, len(ids), head dim)
+    layers: Layers  # each (kv heads, len(ids), head dim)
 
 
 class KeptPrefixes:
@@ -44,7 +46,7 @@ class KeptPrefixes:
         """Keep the caches of these requests from now on; drop everything kept before."""
         self.wanted, self.entries, self.bytes = set(keys), [], 0
 
-    def add(self, ids: list[int], layers: list[tuple[Any, Any]]) -> bool:
+    def add(self, ids: list[int], layers: Layers) -> bool:
         """Keep one prompt's rows (False: over the budget, or already kept)."""
         size = sum(k.numel() * k.element_size() + v.numel() * v.element_size() for k, v in layers)
         key = tuple(ids)
@@ -63,7 +65,7 @@ class KeptPrefixes:
         at = bisect.bisect_left(self.entries, key, key=lambda e: e.ids)
         best, length = None, 0
         for entry in self.entries[max(at - 1, 0):at + 1]:
-            n = lcp(list(entry.ids), ids)
+            n = lcp(entry.ids, ids)
             if n > length:
                 best, length = entry, n
         return best, length

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.backends.kept_kv import Kept, Layers
 from harness.backends.prefix_tree import Plan, Ref, length_groups
 
 CPU_PASS_COST = 18  # token positions a forward pass costs beyond its positions, on a CPU (measured, see above)
@@ -32,9 +33,6 @@ class Past:
     cache: Any  # transformers DynamicCache (or None: no rows computed yet)
     mask: Any  # (rows, T) long
     ids: Any  # (rows, T) long
-
-
-Layers = list[tuple[Any, Any]]  # per layer (keys, values), each (kv heads, tokens, head dim)
 
 
 @dataclass
@@ -69,9 +67,9 @@ class PrefixRunner:
         return Leaves([prompts[n.rows[0]][n.start:n.end] for n, _ in plan.leaves],
                       lambda rows: self._gather(sources, [refs[i] for i in rows]))
 
-    def kept(self, prompts: list[list[int]], reuse: list[tuple[list[int], Layers, int]]) -> Leaves:
-        """Prompts that extend kept caches ((token ids, layers, n): the first n tokens are cached)."""
-        return Leaves([p[n:] for p, (_, _, n) in zip(prompts, reuse)],
+    def on_kept(self, prompts: list[list[int]], reuse: list[tuple[Kept, int]]) -> Leaves:
+        """Prompts that extend kept caches (each prompt's kept cache and n: its first n tokens are cached)."""
+        return Leaves([p[n:] for p, (_, n) in zip(prompts, reuse)],
                       lambda rows: self._past_of([reuse[i] for i in rows]))
 
     def last_logits(self, leaves: Leaves, keep: Sequence[int] = ()):  # type: ignore[no-untyped-def]
@@ -107,22 +105,21 @@ class PrefixRunner:
                   for layer in past.cache.layers] if past.cache is not None else []
         return past.ids[row, cols].tolist(), layers
 
-    def _past_of(self, kept: list[tuple[list[int], Layers, int]]) -> Past:
-        """Rows built from kept caches ((token ids, layers, n) each, cut to its first n tokens), left-padded
-        (masked) to the longest."""
+    def _past_of(self, kept: list[tuple[Kept, int]]) -> Past:
+        """Rows built from kept caches, each cut to its first n tokens, left-padded (masked) to the longest."""
         from transformers import DynamicCache
 
         torch = self.torch
-        width = max(n for _, _, n in kept)
+        width = max(n for _, n in kept)
         mask = torch.zeros((len(kept), width), dtype=torch.long, device=self.device)
         ids = torch.full((len(kept), width), self.pad_id, dtype=torch.long, device=self.device)
-        first = kept[0][1]
+        first = kept[0][0].layers
         keys = [k.new_zeros((len(kept), k.shape[0], width, k.shape[2])) for k, _ in first]
         values = [v.new_zeros((len(kept), v.shape[0], width, v.shape[2])) for _, v in first]
-        for row, (tokens, layers, n) in enumerate(kept):
+        for row, (entry, n) in enumerate(kept):
             mask[row, width - n:] = 1
-            ids[row, width - n:] = torch.tensor(list(tokens[:n]), device=self.device)
-            for i, (k, v) in enumerate(layers):
+            ids[row, width - n:] = torch.tensor(entry.ids[:n], device=self.device)
+            for i, (k, v) in enumerate(entry.layers):
                 keys[i][row, :, width - n:] = k[:, :n]
                 values[i][row, :, width - n:] = v[:, :n]
         return Past(DynamicCache(ddp_cache_data=list(zip(keys, values)), config=self.model.config), mask, ids)

@@ -14,6 +14,7 @@ capped (`max_depth` internal levels) so a batch is a bounded number of forward p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 MIN_SAVING = 16  # token positions: a smaller saving costs more (one more pass, a cache copy) than it saves
@@ -108,7 +109,7 @@ def length_groups(lengths: list[int], pass_cost: int) -> list[list[int]]:
     return groups[::-1]
 
 
-def lcp(a: list[int], b: list[int]) -> int:
+def lcp(a: Sequence[int], b: Sequence[int]) -> int:
     """Length of the longest common prefix of two token lists."""
     k, n = 0, min(len(a), len(b))
     while k < n and a[k] == b[k]:
