@@ -7,6 +7,8 @@ Every row is a fresh process (model load included), timed by wall clock with its
 2. PARROT (tasks/parrot.yaml, its 3 arms): sharing on vs off (target >= 2x), and lm-eval with one
    task per arm on the same prompts (the harness's own rendered system and user text per row).
 3. robustness (tasks/robustness.yaml, 19 perturbation draws per item): sharing on vs off.
+4. PARROT's items as plain multiple choice (benchmarks/parrot_mc.yaml, no arms): the harness vs
+   lm-eval on the same prompts.                                                   target >= 1.3x
 
 `--in-process` instead loads the model once and times `run_task` with sharing on and off (and, for a
 task with a two-turn arm, sharing on with the second turns computed again rather than run on the
@@ -20,6 +22,7 @@ lm-eval rows need lm-eval (`pip install -e '.[bench]'`); without it they are ski
 `uptime`'s load average is printed with every row: the machine is shared.
 
     python benchmarks/bench_persuasion.py --items 48 --parrot-items 300
+    python benchmarks/bench_persuasion.py --only parrot --no-sharing-off   # PARROT against lm-eval only
 """
 
 from __future__ import annotations
@@ -180,21 +183,23 @@ def main() -> None:
     parser.add_argument("--dtype", default="float32", help="of every row, lm-eval's too (float32: the harness's CPU default)")
     parser.add_argument("--in-process", action="store_true", help="model loaded once; cpu time too; no lm-eval")
     parser.add_argument("--repeats", type=int, default=2, help="with --in-process: best of")
-    parser.add_argument("--only", choices=["sycophancy", "parrot", "robustness"], action="append")
+    parser.add_argument("--no-sharing-off", action="store_true",
+                        help="skip the PARROT sharing-off row (its longest): the harness against lm-eval only")
+    parser.add_argument("--only", choices=["sycophancy", "parrot", "robustness", "parrot_mc"], action="append")
     args = parser.parse_args()
     from harness.backends.models import resolve_model
 
     model_dir = resolve_model(None).path
-    only = set(args.only or ["sycophancy", "parrot", "robustness"])
+    only = set(args.only or ["sycophancy", "parrot", "robustness", "parrot_mc"])
     print(f"model {model_dir}; {args.dtype}; batch {args.batch_size}; "
           f"cores {os.cpu_count()}; torch threads {os.environ.get('OMP_NUM_THREADS', 'all')}; "
           + ("model loaded once, one torch thread" if args.in_process else "fresh process per row"))
     if args.in_process:
         return in_process(args, only)
     with tempfile.TemporaryDirectory() as tmp:
-        def run(name: str, items: int, sharing: bool) -> tuple[float, int, dict]:
+        def run(name: str, items: int, sharing: bool, where: Path = TASKS) -> tuple[float, int, dict]:
             runs = Path(tmp) / f"{name}-{items}-{sharing}"
-            wall, rss, timing = harness_row(TASKS / f"{name}.yaml", items, sharing, runs, args.batch_size, args.dtype)
+            wall, rss, timing = harness_row(where / f"{name}.yaml", items, sharing, runs, args.batch_size, args.dtype)
             show(f"{name}, sharing {'on' if sharing else 'off'}", wall, rss, timing)
             return wall, rss, timing
 
@@ -208,8 +213,10 @@ def main() -> None:
                   f"{syc[2]['floor_tokens'] / gk[2]['floor_tokens']:.2f}x")
         if "parrot" in only:
             print(f"\n2. PARROT, {args.parrot_items} items x 3 arms")
-            on, off = run("parrot", args.parrot_items, True), run("parrot", args.parrot_items, False)
-            print(f"   sharing on is {off[0] / on[0]:.2f}x faster than off (target >= 2x)")
+            on = run("parrot", args.parrot_items, True)
+            if not args.no_sharing_off:
+                off = run("parrot", args.parrot_items, False)
+                print(f"   sharing on is {off[0] / on[0]:.2f}x faster than off (target >= 2x)")
             lm_dir = Path(tmp) / "lm"
             lm_dir.mkdir()
             theirs = lm_eval_arms(TASKS / "parrot.yaml", args.parrot_items, lm_dir, args.batch_size, model_dir, args.dtype)
@@ -222,6 +229,18 @@ def main() -> None:
             print(f"\n3. robustness, {args.items} items")
             on, off = run("robustness", args.items, True), run("robustness", args.items, False)
             print(f"   sharing on is {off[0] / on[0]:.2f}x faster than off")
+        if "parrot_mc" in only:
+            print(f"\n4. PARROT, {args.parrot_items} items as plain multiple choice")
+            ours = run("parrot_mc", args.parrot_items, True, where=ROOT / "benchmarks")
+            lm_dir = Path(tmp) / "lm_mc"
+            lm_dir.mkdir()
+            theirs = lm_eval_arms(ROOT / "benchmarks" / "parrot_mc.yaml", args.parrot_items, lm_dir, args.batch_size,
+                                  model_dir, args.dtype)
+            if isinstance(theirs, str):
+                print(f"   lm-eval: {theirs}")
+            else:
+                show("lm-eval, the same prompts", *theirs)
+                print(f"   harness is {theirs[0] / ours[0]:.2f}x faster than lm-eval (target >= 1.3x)")
 
 
 if __name__ == "__main__":
