@@ -10,6 +10,10 @@ Every row is a fresh process (model load included), timed by wall clock with its
 4. PARROT's items as plain multiple choice (benchmarks/parrot_mc.yaml, no arms): the harness vs
    lm-eval on the same prompts.                                                   target >= 1.3x
 
+The harness runs at its own batching (at most 64 prompts and 16,384 prompt positions a batch) unless
+--batch-size is given; lm-eval at --batch-size, else 64. `--repeats N` runs the sycophancy rows N times,
+alternating, and prints their medians (a fresh process's few seconds of start-up vary from run to run).
+
 `--in-process` instead loads the model once and times `run_task` with sharing on and off (and, for a
 task with a two-turn arm, sharing on with the second turns computed again rather than run on the
 kept first-turn caches), alternating, best of --repeats, by wall clock and by CPU time of this
@@ -31,6 +35,7 @@ import argparse
 import importlib.util
 import json
 import os
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -58,9 +63,10 @@ def load() -> str:
     return open("/proc/loadavg").read().split()[0] if Path("/proc/loadavg").exists() else "?"
 
 
-def harness_row(task: Path, items: int, sharing: bool, runs: Path, batch: int, dtype: str) -> tuple[float, int, dict]:
+def harness_row(task: Path, items: int, sharing: bool, runs: Path, batch: int | None,
+                dtype: str) -> tuple[float, int, dict]:
     cmd = [sys.executable, "-m", "harness.cli", "run", str(task), "--limit", str(items), "--no-cache", "--no-report",
-           "--batch-size", str(batch), "--dtype", dtype, "-o", str(runs)] + (
+           "--dtype", dtype, "-o", str(runs)] + ([] if batch is None else ["--batch-size", str(batch)]) + (
                [] if sharing else ["-B", "prefix_sharing=false"])
     wall, rss, _ = timed(cmd)
     timing = json.loads(next(runs.glob("*/results.json")).read_text())["timing"]
@@ -179,34 +185,40 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=48, help="items of sycophancy / general_knowledge / robustness")
     parser.add_argument("--parrot-items", type=int, default=1302)
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--batch-size", type=int, help="prompts per batch (default: the harness's own batching; "
+                                                       "lm-eval's 64)")
     parser.add_argument("--dtype", default="float32", help="of every row, lm-eval's too (float32: the harness's CPU default)")
     parser.add_argument("--in-process", action="store_true", help="model loaded once; cpu time too; no lm-eval")
-    parser.add_argument("--repeats", type=int, default=2, help="with --in-process: best of")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="the sycophancy rows' median of (default 1); with --in-process: best of (default 2)")
     parser.add_argument("--no-sharing-off", action="store_true",
                         help="skip the PARROT sharing-off row (its longest): the harness against lm-eval only")
     parser.add_argument("--only", choices=["sycophancy", "parrot", "robustness", "parrot_mc"], action="append")
     args = parser.parse_args()
+    from harness.backends.hf import HFOptions
     from harness.backends.models import resolve_model
 
     model_dir = resolve_model(None).path
     only = set(args.only or ["sycophancy", "parrot", "robustness", "parrot_mc"])
-    print(f"model {model_dir}; {args.dtype}; batch {args.batch_size}; "
+    print(f"model {model_dir}; {args.dtype}; batch {args.batch_size or 'the harness default (lm-eval: 64)'}; "
           f"cores {os.cpu_count()}; torch threads {os.environ.get('OMP_NUM_THREADS', 'all')}; "
           + ("model loaded once, one torch thread" if args.in_process else "fresh process per row"))
     if args.in_process:
+        args.repeats = args.repeats or 2
+        args.batch_size = args.batch_size or HFOptions.model_fields["batch_size"].default
         return in_process(args, only)
     with tempfile.TemporaryDirectory() as tmp:
-        def run(name: str, items: int, sharing: bool, where: Path = TASKS) -> tuple[float, int, dict]:
-            runs = Path(tmp) / f"{name}-{items}-{sharing}"
+        def run(name: str, items: int, sharing: bool, where: Path = TASKS, rep: int = 0,
+                label: str = "") -> tuple[float, int, dict]:
+            runs = Path(tmp) / f"{name}-{items}-{sharing}-{rep}"
             wall, rss, timing = harness_row(where / f"{name}.yaml", items, sharing, runs, args.batch_size, args.dtype)
-            show(f"{name}, sharing {'on' if sharing else 'off'}", wall, rss, timing)
+            show(f"{name}, sharing {'on' if sharing else 'off'}{label}", wall, rss, timing)
             return wall, rss, timing
 
         def against_lm_eval(task: Path, label: str, ours: float, target: float) -> None:
             lm_dir = Path(tmp) / f"lm-{task.stem}"
             lm_dir.mkdir()
-            theirs = lm_eval_arms(task, args.parrot_items, lm_dir, args.batch_size, model_dir, args.dtype)
+            theirs = lm_eval_arms(task, args.parrot_items, lm_dir, args.batch_size or 64, model_dir, args.dtype)
             if isinstance(theirs, str):
                 print(f"   lm-eval: {theirs}")
             else:
@@ -215,8 +227,15 @@ def main() -> None:
 
         if "sycophancy" in only:
             print(f"\n1. sycophancy vs general_knowledge, {args.items} items")
-            gk, syc, off = run("general_knowledge", args.items, True), run("sycophancy", args.items, True), \
-                run("sycophancy", args.items, False)
+            n = args.repeats or 1
+            reps = [(run("general_knowledge", args.items, True, rep=r, label=f" #{r + 1}" if n > 1 else ""),
+                     run("sycophancy", args.items, True, rep=r, label=f" #{r + 1}" if n > 1 else ""),
+                     run("sycophancy", args.items, False, rep=r, label=f" #{r + 1}" if n > 1 else ""))
+                    for r in range(n)]
+            gk, syc, off = ((statistics.median(row[k][0] for row in reps), *reps[0][k][1:]) for k in range(3))
+            if n > 1:
+                print(f"   medians of {n}: general_knowledge {gk[0]:.2f} s, sycophancy {syc[0]:.2f} s, "
+                      f"sharing off {off[0]:.2f} s")
             print(f"   sycophancy / general_knowledge : {syc[0] / gk[0]:.2f}x (target <= 1.7x); sharing off: "
                   f"{off[0] / gk[0]:.2f}x; sharing on is {off[0] / syc[0]:.2f}x faster")
             print(f"   prompt tokens a perfect prefix cache computes, sycophancy / general_knowledge: "

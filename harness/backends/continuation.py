@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from harness.backends.base import OnDone, Request, Response
+from harness.backends.batching import fitting
 from harness.backends.prompting import encode_fitted
 from harness.core.errors import HarnessError
 from harness.core.logprobs import logsumexp
@@ -86,14 +87,19 @@ def run_split(requests: Sequence[Request], run: Callable[..., list[Response]], o
     return [r for r in results if r is not None]
 
 
-def torch_scorer(model, pad_id: int, device: Any, batch_size: int) -> Scorer:  # type: ignore[no-untyped-def]
-    """Continuation log-probs from a transformers model: prompt + continuation left-padded, one pass a batch."""
+def torch_scorer(model, pad_id: int, device: Any, batch_size: int,  # type: ignore[no-untyped-def]
+                 max_tokens: int | None = None) -> Scorer:
+    """Continuation log-probs from a transformers model: prompt + continuation left-padded, one pass a batch of
+    at most `batch_size` pairs and `max_tokens` positions (batching.py)."""
     import torch
 
     def score(pairs: list[tuple[list[int], Form]]) -> list[float]:
         out: list[float] = []
-        for start in range(0, len(pairs), batch_size):
-            batch = pairs[start:start + batch_size]
+        lengths = [len(p) + len(c) for p, c in pairs]
+        start = 0
+        while start < len(pairs):
+            end = fitting(lengths, start, batch_size, max_tokens or batch_size * max(lengths))
+            batch, start = pairs[start:end], end
             seqs = [list(p) + list(c) for p, c in batch]
             width, keep = max(len(s) for s in seqs), max(len(c) for _, c in batch) + 1
             ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)

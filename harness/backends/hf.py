@@ -21,12 +21,12 @@ from pydantic import AliasChoices, Field
 
 from harness.backends import continuation
 from harness.backends.base import OnDone, Request, Response, Sampling
+from harness.backends.batching import longest_first, sibling_batches
 from harness.backends.kept_kv import KeptPrefixes
 from harness.backends.local import DtypeOptions, LocalBackend, cpu_has_native_bf16, default_device
 from harness.backends.models import ResolvedModel, hub_revision, load_tokenizer
 from harness.backends.prefix_kv import PrefixRunner
 from harness.backends.prefix_tree import plan as tree_plan
-from harness.backends.prefix_tree import sibling_batches
 from harness.backends.prompting import candidate_token_ids, encode_fitted
 from harness.backends.row_sampling import RowSampler, row_seed
 from harness.core.errors import HarnessError
@@ -37,7 +37,10 @@ from harness.core.records import ModelInfo
 
 class HFOptions(DtypeOptions):
     device: str = Field("auto", description="auto | cpu | cuda | cuda:N")
-    batch_size: int = Field(16, ge=1, description="prompts per forward pass")
+    batch_size: int = Field(64, ge=1, description="prompts per batch at most")
+    batch_tokens: int = Field(16384, ge=1, description="prompt positions per batch at most (its prompts x the "
+                                                      "longest): long prompts take fewer per batch; a longer "
+                                                      "prompt runs alone")
     prefix_sharing: bool | None = Field(
         None, validation_alias=AliasChoices("prefix_sharing", "share_prefix"),
         description="compute the prompt spans a batch's requests share once (a prefix tree); default: on, except "
@@ -62,7 +65,7 @@ class HFBackend(LocalBackend):
         self.options = opts = self.configure(options, overrides)
         self.torch = torch
         self.device = default_device(opts.device)
-        self.batch_size = opts.batch_size
+        self.batch_size, self.batch_tokens = opts.batch_size, opts.batch_tokens
         # general_knowledge, 144 items (docs/performance.md): on a 2-core Xeon without avx512_bf16, bf16 with
         # sharing 213 s, bf16 without 55 s, float32 with sharing 18 s; on an EPYC with it, bf16 27 s and 32 s.
         self.prefix_sharing = (opts.prefix_sharing if opts.prefix_sharing is not None
@@ -94,7 +97,7 @@ class HFBackend(LocalBackend):
     def run(self, requests: Sequence[Request], on_done: OnDone | None = None) -> list[Response]:
         context = getattr(self.model.config, "max_position_embeddings", None)
         split = continuation.run_split(requests, self.run, on_done, self.tokenizer, context, continuation.torch_scorer(
-            self.model, self.pad_id, self.device, self.batch_size))  # labels of several tokens ("(A)")
+            self.model, self.pad_id, self.device, self.batch_size, self.batch_tokens))  # labels of several tokens
         if split is not None:
             return split
         fitted = [encode_fitted(self.tokenizer, r, context) for r in requests]
@@ -109,9 +112,10 @@ class HFBackend(LocalBackend):
         return [r for r in results if r is not None]
 
     def _batches(self, requests: Sequence[Request], prompts: list[list[int]], only: list[int]) -> list[list[int]]:
-        """Requests `only` that share generation settings (a seed is per row) batched together. With prefix
-        sharing, sorted by token ids (siblings adjacent) and cut where neighbours share least; without,
-        longest first (memory errors show early)."""
+        """Requests `only` that share generation settings (a seed is per row) batched together, each batch within
+        batch_size prompts and batch_tokens positions (batching.py). With prefix sharing, sorted by token ids
+        (siblings adjacent) and cut where neighbours share least; without, longest first (memory errors show
+        early)."""
         def kind(i: int) -> tuple[bool, str]:
             return requests[i].generate, requests[i].sampling.model_dump_json(exclude={"seed"})
 
@@ -125,9 +129,8 @@ class HFBackend(LocalBackend):
                 runs[-1].append(i)
             else:
                 runs.append([i])
-        if not self.prefix_sharing:
-            return [run[k:k + self.batch_size] for run in runs for k in range(0, len(run), self.batch_size)]
-        return [b for run in runs for b in sibling_batches(prompts, run, self.batch_size)]
+        cut = sibling_batches if self.prefix_sharing else longest_first
+        return [b for run in runs for b in cut(prompts, run, self.batch_size, self.batch_tokens)]
 
     def _run_batch(self, batch, requests, prompts, dropped, results, on_done, reuse=None) -> None:  # type: ignore[no-untyped-def]
         start = time.perf_counter()

@@ -117,21 +117,6 @@ def lcp(a: Sequence[int], b: Sequence[int]) -> int:
     return k
 
 
-def sibling_batches(prompts: list[list[int]], order: list[int], size: int) -> list[list[int]]:
-    """`order` (sorted by token ids, so siblings are adjacent) cut into batches of at most `size`,
-    each cut where neighbours share the least (an item's arms stay in one batch when they fit)."""
-    batches, i = [], 0
-    while i < len(order):
-        if len(order) - i <= size:
-            batches.append(order[i:])
-            break
-        low = i + max(1, (size + 1) // 2)
-        cut = min(range(low, i + size + 1), key=lambda j: (lcp(prompts[order[j - 1]], prompts[order[j]]), -j))
-        batches.append(order[i:cut])
-        i = cut
-    return batches
-
-
 def _split(prompts: list[list[int]], rows: list[int], start: int, depth: int, max_depth: int) -> Node:
     if len(rows) == 1:
         return Node(start, len(prompts[rows[0]]), rows)

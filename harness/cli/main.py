@@ -71,8 +71,10 @@ def run(
     backend_arg: Annotated[list[str] | None, typer.Option(
         "--backend-arg", "-B", help="key=value, repeatable: an option of the backend (`harness backends` lists "
                                     "them), e.g. -B base_url=http://127.0.0.1:8000/v1 -B concurrency=16")] = None,
-    batch_size: Annotated[int | None, typer.Option(min=1, help="Prompts per forward pass (hf; vllm: per "
-                                                             "generate call). Default: the backend's.")] = None,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Prompts per batch at most (hf: default 64, "
+                                                             "and at most -B batch_tokens=16384 prompt positions a "
+                                                             "batch; vllm: per generate call). Default: the "
+                                                             "backend's.")] = None,
     dtype: Annotated[str | None, typer.Option(help="auto | bfloat16 | float16 | float32 (hf, vllm); auto, the "
                                                    "default: the dtype a `harness train` folder was saved in, "
                                                    "else bfloat16 on a GPU and float32 on a CPU")] = None,

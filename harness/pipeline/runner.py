@@ -211,7 +211,8 @@ def run_task(task: Task, backend: Backend, options: RunOptions, run_dir: Path, *
         task=TaskRecord(name=task.spec.name, version=task.spec.version, file=str(task.file),
                         config_hash=task.config_hash, config=task.spec.model_dump(mode="json")),
         model=backend.info,
-        settings=Settings(seed=options.seed, batch_size=options.batch_size,
+        settings=Settings(seed=options.seed, batch_size=getattr(getattr(backend, "options", None), "batch_size", None)
+                          or options.batch_size,
                           limit=data.count if task.sampling else task.spec.limit,
                           bootstrap_resamples=options.bootstrap_resamples, ci_level=options.ci_level,
                           min_group_size=options.min_group_size, sample=options.sample if options.limit else "first",

@@ -109,7 +109,8 @@ class SeedChoice(BaseModel):
 
 class Settings(BaseModel):
     seed: int
-    batch_size: int
+    batch_size: int = Field(description="prompts per batch at most: the backend's own setting where it has one "
+                                        "(hf: --batch-size, default 64), else --batch-size")
     limit: int | None = Field(description="rows evaluated when the run took a subset (--limit), else the task "
                                           "file's `limit:`; None: every row")
     bootstrap_resamples: int

@@ -25,6 +25,34 @@ def test_prefix_sharing_gives_the_same_log_probs(embedded_backend):
         assert a.prompt_tokens == b.prompt_tokens
 
 
+@pytest.mark.integration
+@pytest.mark.parametrize("sharing", [True, False])
+def test_batches_hold_to_the_prompt_and_token_limits_and_change_no_answer(embedded_backend, monkeypatch, sharing):
+    from harness.backends.prompting import encode_prompt
+
+    task = load_task(ROOT / "tasks" / "sycophancy.yaml")
+    requests = [r for r in plan(task, make_variants(task, load_items(task)[:3]), seed=0).unique if not r.generate]
+    length = {r.key: len(encode_prompt(embedded_backend.tokenizer, r)) for r in requests}
+    monkeypatch.setattr(embedded_backend, "prefix_sharing", sharing)
+    before = embedded_backend.run(requests)  # batch size 4, the default token budget
+    seen: list[list[int]] = []
+    forward = embedded_backend._forward
+
+    def spy(batch, reqs, prompts, reuse=None):  # type: ignore[no-untyped-def]
+        seen.append([length[reqs[i].key] for i in batch])
+        return forward(batch, reqs, prompts, reuse)
+
+    monkeypatch.setattr(embedded_backend, "_forward", spy)
+    budget = 6 * max(length.values()) - 1  # five of the longest, six of the shorter ones
+    monkeypatch.setattr(embedded_backend, "batch_size", 64)
+    monkeypatch.setattr(embedded_backend, "batch_tokens", budget)
+    after = embedded_backend.run(requests)
+    assert sum(map(len, seen)) == len(requests) and max(map(len, seen)) > 4  # past the fixture's 4
+    assert all(len(b) * max(b) <= budget for b in seen)
+    for a, b in zip(before, after):
+        assert b.candidate_logprobs == pytest.approx(a.candidate_logprobs, abs=1e-4)
+
+
 def test_fit_context_refuses_or_truncates_from_the_left():
     from harness.backends.base import Message, Request
     from harness.backends.prompting import fit_context

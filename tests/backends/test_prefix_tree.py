@@ -1,6 +1,6 @@
-"""The prefix tree over a batch's token ids: what runs once, what each prompt keeps, how batches are cut."""
+"""The prefix tree over a batch's token ids: what runs once and what each prompt keeps."""
 
-from harness.backends.prefix_tree import build_tree, lcp, plan, sibling_batches
+from harness.backends.prefix_tree import build_tree, plan
 
 SYSTEM = list(range(100, 130))  # 30 shared tokens, like a system prompt and chat header
 
@@ -41,16 +41,6 @@ def test_a_span_that_saves_little_is_handed_down_and_unrelated_prompts_run_whole
     p = plan([[1, 2, 3, 4], [1, 2, 3, 5, 6]])  # 3 shared tokens save 3 positions: not worth a pass
     assert p.levels == [] and [(leaf.start, leaf.end) for leaf, _ in p.leaves] == [(0, 4), (0, 5)]
     assert plan([[5]]).computed_tokens == 1 and plan([[1, 2], [3, 4]]).levels == []
-
-
-def test_batches_keep_siblings_together_where_they_fit():
-    prompts = [item(q, arm) for q in range(5) for arm in range(3)]
-    order = sorted(range(len(prompts)), key=lambda i: prompts[i])
-    batches = sibling_batches(prompts, order, 8)
-    assert sum(map(len, batches)) == 15 and all(len(b) <= 8 for b in batches)
-    for b in batches:  # each batch holds whole items (3 arms each), cut where neighbours share only the system
-        assert len({prompts[i][30] for i in b}) * 3 == len(b)
-    assert lcp([1, 2, 3], [1, 2, 4]) == 2 and sibling_batches(prompts, order, 100) == [order]
 
 
 def _partitions(items):  # type: ignore[no-untyped-def]
