@@ -203,9 +203,10 @@ def main() -> None:
     print(f"model {model_dir}; {args.dtype}; batch {args.batch_size or 'the harness default (lm-eval: 64)'}; "
           f"cores {os.cpu_count()}; torch threads {os.environ.get('OMP_NUM_THREADS', 'all')}; "
           + ("model loaded once, one torch thread" if args.in_process else "fresh process per row"))
+    default_batch = HFOptions.model_fields["batch_size"].default
     if args.in_process:
         args.repeats = args.repeats or 2
-        args.batch_size = args.batch_size or HFOptions.model_fields["batch_size"].default
+        args.batch_size = args.batch_size or default_batch
         return in_process(args, only)
     with tempfile.TemporaryDirectory() as tmp:
         def run(name: str, items: int, sharing: bool, where: Path = TASKS, rep: int = 0,
@@ -218,7 +219,8 @@ def main() -> None:
         def against_lm_eval(task: Path, label: str, ours: float, target: float) -> None:
             lm_dir = Path(tmp) / f"lm-{task.stem}"
             lm_dir.mkdir()
-            theirs = lm_eval_arms(task, args.parrot_items, lm_dir, args.batch_size or 64, model_dir, args.dtype)
+            theirs = lm_eval_arms(task, args.parrot_items, lm_dir, args.batch_size or default_batch, model_dir,
+                                  args.dtype)
             if isinstance(theirs, str):
                 print(f"   lm-eval: {theirs}")
             else:
@@ -228,10 +230,9 @@ def main() -> None:
         if "sycophancy" in only:
             print(f"\n1. sycophancy vs general_knowledge, {args.items} items")
             n = args.repeats or 1
-            reps = [(run("general_knowledge", args.items, True, rep=r, label=f" #{r + 1}" if n > 1 else ""),
-                     run("sycophancy", args.items, True, rep=r, label=f" #{r + 1}" if n > 1 else ""),
-                     run("sycophancy", args.items, False, rep=r, label=f" #{r + 1}" if n > 1 else ""))
-                    for r in range(n)]
+            rows = [("general_knowledge", True), ("sycophancy", True), ("sycophancy", False)]
+            reps = [tuple(run(name, args.items, sharing, rep=r, label=f" #{r + 1}" if n > 1 else "")
+                          for name, sharing in rows) for r in range(n)]
             gk, syc, off = ((statistics.median(row[k][0] for row in reps), *reps[0][k][1:]) for k in range(3))
             if n > 1:
                 print(f"   medians of {n}: general_knowledge {gk[0]:.2f} s, sycophancy {syc[0]:.2f} s, "

@@ -10,12 +10,13 @@ so an item's arms stay in one batch when they fit).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from harness.backends.prefix_tree import lcp
 
 
-def fitting(lengths: Sequence[int], start: int, size: int, max_tokens: int) -> int:
+def fitting(lengths: Sequence[int], start: int, size: int, max_tokens: float = math.inf) -> int:
     """The end of the longest run from `start` that fits: at most `size` prompts, prompts x longest <=
     `max_tokens` (at least one prompt)."""
     end, longest = start + 1, lengths[start]
@@ -38,14 +39,13 @@ def longest_first(prompts: list[list[int]], order: list[int], size: int, max_tok
 
 
 def sibling_batches(prompts: list[list[int]], order: list[int], size: int,
-                    max_tokens: int | None = None) -> list[list[int]]:
+                    max_tokens: float = math.inf) -> list[list[int]]:
     """`order` (sorted by token ids, so siblings are adjacent) cut into batches that fit, each cut where
     neighbours share the least among the cuts that keep a batch at least half as long as it could be."""
     lengths = [len(prompts[i]) for i in order]
-    budget = max_tokens if max_tokens is not None else size * max(lengths, default=1)
     batches, i = [], 0
     while i < len(order):
-        end = fitting(lengths, i, size, budget)
+        end = fitting(lengths, i, size, max_tokens)
         if end == len(order):
             batches.append(order[i:])
             break

@@ -14,6 +14,7 @@ server's /completions with `echo`, summing the log-probs of the tokens after the
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -88,7 +89,7 @@ def run_split(requests: Sequence[Request], run: Callable[..., list[Response]], o
 
 
 def torch_scorer(model, pad_id: int, device: Any, batch_size: int,  # type: ignore[no-untyped-def]
-                 max_tokens: int | None = None) -> Scorer:
+                 max_tokens: float = math.inf) -> Scorer:
     """Continuation log-probs from a transformers model: prompt + continuation left-padded, one pass a batch of
     at most `batch_size` pairs and `max_tokens` positions (batching.py)."""
     import torch
@@ -98,7 +99,7 @@ def torch_scorer(model, pad_id: int, device: Any, batch_size: int,  # type: igno
         lengths = [len(p) + len(c) for p, c in pairs]
         start = 0
         while start < len(pairs):
-            end = fitting(lengths, start, batch_size, max_tokens or batch_size * max(lengths))
+            end = fitting(lengths, start, batch_size, max_tokens)
             batch, start = pairs[start:end], end
             seqs = [list(p) + list(c) for p, c in batch]
             width, keep = max(len(s) for s in seqs), max(len(c) for _, c in batch) + 1
